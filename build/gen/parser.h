@@ -1,0 +1,1 @@
+#define TK_X                                1
