@@ -64,4 +64,8 @@ struct sbx_ir_policy {
 
 void sbx_ir_policy_free(struct sbx_ir_policy *p);
 
+/* 1 when a and b are the same policy: equal in everything but the name and
+   source locations (so two spellings can be compared). */
+int sbx_ir_equal(const struct sbx_ir_policy *a, const struct sbx_ir_policy *b);
+
 #endif

@@ -9,4 +9,3 @@ int sbx_sema(struct sbx_compiler *c, struct sbx_ast_file *root, const char *name
 	sbx_error(&c->diags, (struct sbx_loc){0}, "sema not implemented");
 	return -1;
 }
-void sbx_ir_policy_free(struct sbx_ir_policy *p) { (void)p; }
