@@ -230,6 +230,7 @@ struct sbx_lx_mount {
 };
 #define SBX_MNT_F_IF_INSIDE  (1u << 0)  /* containment depends on parameter values: apply only if,
                                            once bound, the path is inside an allowed root */
+#define SBX_MNT_F_READONLY   (1u << 1)  /* EXPOSE: re-bind the path read-only (a readonly rule) */
 
 /* Classic BPF instruction, as struct sock_filter. */
 struct sbx_bpf_insn {
@@ -314,6 +315,8 @@ struct sbx_win_ace {
 };
 #define SBX_ACE_F_TEMPORARY  (1u << 0)  /* journaled and reverted after the command */
 #define SBX_ACE_F_IMPLICIT   (1u << 1)  /* added by the compiler */
+#define SBX_ACE_F_READ_UNENFORCED (1u << 2) /* a DENY whose read bits a write-restricted token
+                                           never checks: only the write denial is enforced */
 
 /* JOBOBJECT limit flags */
 #define SBX_JOB_LIMIT_PROCESS_MEMORY   0x00000100u

@@ -1,0 +1,299 @@
+/*
+ * lower_common.c - what both targets share: the PATHS and FS_RULES tables,
+ * rule nesting, and the NETWORK, LIMITS, PARAMS and ENV sections.
+ *
+ * Containment is decided on (parameter, suffix) pairs without binding the
+ * parameters.  It is "provable" when both paths hang off the same parameter
+ * (or both are literal) and one suffix is a prefix of the other at a '/'
+ * boundary, or when the outer path is the Linux root "/" (parameters are
+ * absolute).  Any other mix (two parameters, a parameter and a literal)
+ * depends on the values bound at spawn time: "maybe".
+ */
+#include "lower.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const struct sbx_loc no_loc;
+
+int sbx_lower_oom(struct sbx_lower *L)
+{
+	sbx_error(L->diags, no_loc, "out of memory while writing the policy blob");
+	return -1;
+}
+
+void sbx_lower_free(struct sbx_lower *L)
+{
+	free(L->rules);
+	free(L->paths);
+	L->rules = NULL;
+	L->paths = NULL;
+	L->nrules = L->npaths = L->cappaths = 0;
+}
+
+/* ---- containment ---- */
+
+static int prefix_eq(const char *a, const char *b, size_t n, int ci)
+{
+	return ci ? strncasecmp(a, b, n) == 0 : memcmp(a, b, n) == 0;
+}
+
+/* Is suffix b strictly below suffix a, at a '/' boundary? */
+static int suffix_below(const char *a, const char *b, int ci)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la >= lb || !prefix_eq(a, b, la, ci))
+		return 0;
+	return (la > 0 && a[la - 1] == '/') || b[la] == '/';
+}
+
+enum sbx_contain sbx_path_contains(const struct sbx_ir_path *outer,
+                                   const struct sbx_ir_path *inner, uint32_t plat)
+{
+	if (!(outer->platforms & plat) || !(inner->platforms & plat))
+		return SBX_CONTAIN_NO;
+	if (outer->param == inner->param)
+		return suffix_below(outer->suffix, inner->suffix, plat == SBX_PLAT_WINDOWS)
+		       ? SBX_CONTAIN_YES : SBX_CONTAIN_NO;
+	/* A literal "/" holds every absolute Linux path, bound or not. */
+	if (outer->param == SBX_NONE && plat == SBX_PLAT_LINUX && !strcmp(outer->suffix, "/"))
+		return SBX_CONTAIN_YES;
+	return SBX_CONTAIN_MAYBE;
+}
+
+int sbx_path_equal(const struct sbx_ir_path *a, const struct sbx_ir_path *b, uint32_t plat)
+{
+	if (a->param != b->param || !(a->platforms & plat) || !(b->platforms & plat))
+		return 0;
+	return plat == SBX_PLAT_WINDOWS ? !strcasecmp(a->suffix, b->suffix) : !strcmp(a->suffix, b->suffix);
+}
+
+enum sbx_contain sbx_rule_contains(const struct sbx_lower *L, size_t outer, size_t inner,
+                                   uint32_t plat)
+{
+	const struct sbx_lrule *o = &L->rules[outer], *i = &L->rules[inner];
+	if (outer == inner || !(o->platforms & i->platforms & plat))
+		return SBX_CONTAIN_NO;
+	return sbx_path_contains(&o->ir->path, &i->ir->path, plat);
+}
+
+/* How close a provable container is: same namespace first, then depth. */
+static size_t closeness(const struct sbx_lrule *outer, const struct sbx_lrule *inner)
+{
+	size_t same = outer->ir->path.param == inner->ir->path.param;
+	return same * (SBX_BLOB_MAX_SIZE + 1u) + strlen(outer->ir->path.suffix);
+}
+
+uint32_t sbx_lower_parent(const struct sbx_lower *L, size_t i, uint32_t plats)
+{
+	uint32_t best = SBX_NONE;
+	size_t best_score = 0;
+	for (size_t j = 0; j < L->nrules; j++) {
+		int yes = 0;
+		for (uint32_t plat = 1; plat <= SBX_PLAT_WINDOWS; plat <<= 1)
+			if ((plats & plat) && sbx_rule_contains(L, j, i, plat) == SBX_CONTAIN_YES)
+				yes = 1;
+		size_t score = yes ? closeness(&L->rules[j], &L->rules[i]) : 0;
+		if (yes && (best == SBX_NONE || score > best_score)) {
+			best = (uint32_t)j;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+/* ---- PATHS ---- */
+
+/* The '\\' form of a suffix, in the WSTRINGS pool. */
+static uint32_t windows_suffix(struct sbx_lower *L, const char *suffix)
+{
+	char *s = strdup(suffix);
+	if (!s)
+		return SBX_NONE;
+	for (char *c = s; *c; c++)
+		if (*c == '/')
+			*c = '\\';
+	uint32_t ref = sbx_bw_wstr(L->w, s);
+	free(s);
+	return ref;
+}
+
+static int path_write(struct sbx_lower *L, const struct sbx_ir_path *p)
+{
+	struct sbx_path rec = { p->param, sbx_bw_str(L->w, p->suffix), SBX_NONE, p->platforms };
+	if (p->platforms & L->targets & SBX_PLAT_WINDOWS)
+		rec.wsuffix = windows_suffix(L, p->suffix);
+	if (rec.suffix == SBX_NONE || ((p->platforms & L->targets & SBX_PLAT_WINDOWS) && rec.wsuffix == SBX_NONE))
+		return -1;
+	sbx_bw_add(L->w, SBX_SEC_PATHS, &rec, sizeof rec);
+	return 0;
+}
+
+uint32_t sbx_lower_path(struct sbx_lower *L, const struct sbx_ir_path *p)
+{
+	for (size_t i = 0; i < L->npaths; i++)
+		if (L->paths[i].param == p->param && L->paths[i].platforms == p->platforms &&
+		    !strcmp(L->paths[i].suffix, p->suffix))
+			return (uint32_t)i;
+	if (L->npaths == L->cappaths) {
+		size_t cap = L->cappaths ? L->cappaths * 2 : 16;
+		struct sbx_ir_path *v = realloc(L->paths, cap * sizeof *v);
+		if (!v)
+			return SBX_NONE;
+		L->paths = v;
+		L->cappaths = cap;
+	}
+	if (path_write(L, p) != 0)
+		return SBX_NONE;
+	L->paths[L->npaths] = *p;
+	return (uint32_t)L->npaths++;
+}
+
+/* ---- FS_RULES ---- */
+
+static int kind_rank(enum sbx_fs_kind k)
+{
+	return k == SBX_FS_WRITABLE ? 2 : k == SBX_FS_READONLY ? 1 : 0;
+}
+
+/* Keeps the rules that apply to a target, each with its path. */
+static int keep_rules(struct sbx_lower *L)
+{
+	const struct sbx_ir_policy *p = L->ir;
+	if (p->nrules > SBX_LOWER_MAX_RULES) {
+		sbx_error(L->diags, p->rules[SBX_LOWER_MAX_RULES].loc,
+		          "too many filesystem rules (limit is %d)", SBX_LOWER_MAX_RULES);
+		return -2;
+	}
+	L->rules = calloc(p->nrules ? p->nrules : 1, sizeof *L->rules);
+	if (!L->rules)
+		return -1;
+	for (size_t i = 0; i < p->nrules; i++) {
+		struct sbx_ir_path path = p->rules[i].path;
+		path.platforms &= L->targets;
+		if (!path.platforms)
+			continue;   /* sema warned: no target can use it */
+		struct sbx_lrule *r = &L->rules[L->nrules++];
+		r->ir = &p->rules[i];
+		r->platforms = path.platforms;
+		if ((r->path = sbx_lower_path(L, &path)) == SBX_NONE)
+			return -1;
+	}
+	return 0;
+}
+
+static void write_rules(struct sbx_lower *L)
+{
+	for (size_t i = 0; i < L->nrules; i++)
+		L->rules[i].parent = sbx_lower_parent(L, i, L->targets);
+	for (size_t i = 0; i < L->nrules; i++) {
+		const struct sbx_lrule *r = &L->rules[i];
+		struct sbx_fs_rule rec = { r->path, r->ir->kind, r->ir->flags & SBX_RULE_F_INHERITED,
+		                           r->parent };
+		if (r->parent != SBX_NONE && kind_rank(r->ir->kind) < kind_rank(L->rules[r->parent].ir->kind))
+			rec.flags |= SBX_RULE_F_CARVE_OUT;
+		sbx_bw_add(L->w, SBX_SEC_FS_RULES, &rec, sizeof rec);
+	}
+}
+
+/* ---- PARAMS, NETWORK, LIMITS ---- */
+
+static void write_params(struct sbx_lower *L)
+{
+	for (size_t i = 0; i < L->ir->nparams; i++) {
+		const struct sbx_ir_param *ip = &L->ir->params[i];
+		struct sbx_param rec = { sbx_bw_str(L->w, ip->name), SBX_NONE,
+		                         ip->flags & SBX_PARAM_F_BUILTIN, 0 };
+		if (L->targets & SBX_PLAT_WINDOWS)
+			rec.wname = sbx_bw_wstr(L->w, ip->name);
+		sbx_bw_add(L->w, SBX_SEC_PARAMS, &rec, sizeof rec);
+	}
+}
+
+static void write_network_limits(struct sbx_lower *L)
+{
+	struct sbx_network net = { (uint32_t)L->ir->network, 0 };
+	sbx_bw_add(L->w, SBX_SEC_NETWORK, &net, sizeof net);
+	sbx_bw_add(L->w, SBX_SEC_LIMITS, &L->ir->limits, sizeof L->ir->limits);
+}
+
+/* ---- ENV ---- */
+
+/*
+ * Offline on Windows is advisory in this version: there is no network
+ * isolation, so these variables only ask well-behaved tools to stay
+ * offline (a proxy that refuses, the package managers' offline switches, an
+ * ssh that fails).  Nothing stops a program that ignores them; explain says
+ * so.  A variable the policy sets itself is left alone.
+ */
+static const struct { const char *name, *value; } net_advisory[] = {
+	{ "HTTP_PROXY", "http://127.0.0.1:9" },
+	{ "HTTPS_PROXY", "http://127.0.0.1:9" },
+	{ "ALL_PROXY", "http://127.0.0.1:9" },
+	{ "http_proxy", "http://127.0.0.1:9" },
+	{ "https_proxy", "http://127.0.0.1:9" },
+	{ "all_proxy", "http://127.0.0.1:9" },
+	{ "NO_PROXY", "localhost,127.0.0.1,::1" },
+	{ "no_proxy", "localhost,127.0.0.1,::1" },
+	{ "PIP_NO_INDEX", "1" },
+	{ "NPM_CONFIG_OFFLINE", "true" },
+	{ "CARGO_NET_OFFLINE", "true" },
+	{ "GIT_SSH_COMMAND", "cmd /c exit 1" },
+};
+
+static void write_env_op(struct sbx_lower *L, uint32_t op, uint32_t flags, const char *name,
+                         const char *value, uint32_t platforms)
+{
+	struct sbx_env_op rec = { op, flags, sbx_bw_str(L->w, name), SBX_NONE,
+	                          SBX_NONE, SBX_NONE, platforms, 0 };
+	if (value)
+		rec.value = sbx_bw_str(L->w, value);
+	if (platforms & SBX_PLAT_WINDOWS) {
+		rec.wname = sbx_bw_wstr(L->w, name);
+		if (value)
+			rec.wvalue = sbx_bw_wstr(L->w, value);
+	}
+	sbx_bw_add(L->w, SBX_SEC_ENV, &rec, sizeof rec);
+}
+
+static int policy_sets(const struct sbx_ir_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->nenv; i++)
+		if (p->env[i].op == SBX_ENV_SET && !strcmp(p->env[i].name, name))
+			return 1;
+	return 0;
+}
+
+static void write_env(struct sbx_lower *L)
+{
+	const struct sbx_ir_policy *p = L->ir;
+	for (size_t i = 0; i < p->nenv; i++) {
+		const struct sbx_ir_env *e = &p->env[i];
+		write_env_op(L, e->op, e->flags & (SBX_ENV_F_DEFAULT | SBX_ENV_F_EXACT), e->name,
+		             e->op == SBX_ENV_SET ? e->value : NULL, L->targets);
+	}
+	if (p->network != SBX_NET_OFFLINE || !(L->targets & SBX_PLAT_WINDOWS))
+		return;
+	for (size_t i = 0; i < sizeof net_advisory / sizeof net_advisory[0]; i++)
+		if (!policy_sets(p, net_advisory[i].name))
+			write_env_op(L, SBX_ENV_SET, SBX_ENV_F_NET_ADVISORY | SBX_ENV_F_EXACT,
+			             net_advisory[i].name, net_advisory[i].value, SBX_PLAT_WINDOWS);
+}
+
+int sbx_lower_common(struct sbx_lower *L)
+{
+	sbx_bw_keep(L->w, SBX_SEC_STRINGS);
+	sbx_bw_keep(L->w, SBX_SEC_NETWORK);
+	sbx_bw_keep(L->w, SBX_SEC_LIMITS);
+	if (L->targets & SBX_PLAT_WINDOWS)
+		sbx_bw_keep(L->w, SBX_SEC_WSTRINGS);
+	write_params(L);
+	int rc = keep_rules(L);
+	if (rc != 0)
+		return rc == -2 ? -1 : sbx_lower_oom(L);
+	write_rules(L);
+	write_network_limits(L);
+	write_env(L);
+	return 0;
+}
