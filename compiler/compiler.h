@@ -62,6 +62,12 @@ int sbx_sema(struct sbx_compiler *c, struct sbx_ast_file *root, const char *name
              struct sbx_ir_policy *out);
 
 /*
+ * Runs sbx_sema on every policy written in root itself (sbxc check), each
+ * problem reported once.  Returns 0 when all of them are fine, else -1.
+ */
+int sbx_check_all(struct sbx_compiler *c, struct sbx_ast_file *root);
+
+/*
  * Lowers a policy for c->targets and writes the blob into a malloc'd buffer
  * (*out, *outlen; the caller frees).  Returns 0, or -1 with errors in diags.
  */
