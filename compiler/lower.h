@@ -69,7 +69,7 @@ enum sbx_contain sbx_rule_contains(const struct sbx_lower *L, size_t outer, size
 int sbx_lower_linux(struct sbx_lower *L);
 int sbx_lower_windows(struct sbx_lower *L);
 
-/* Reports running out of memory through the diagnostics; returns -1. */
+/* Reports running out of memory (or past the blob size cap); returns -1. */
 int sbx_lower_oom(struct sbx_lower *L);
 
 #endif

@@ -19,7 +19,11 @@ static const struct sbx_loc no_loc;
 
 int sbx_lower_oom(struct sbx_lower *L)
 {
-	sbx_error(L->diags, no_loc, "out of memory while writing the policy blob");
+	if (L->w->failed == 2)
+		sbx_error(L->diags, no_loc, "the policy is too large: its blob would exceed %u bytes",
+		          SBX_BLOB_MAX_SIZE);
+	else
+		sbx_error(L->diags, no_loc, "out of memory while writing the policy blob");
 	return -1;
 }
 
@@ -53,6 +57,8 @@ enum sbx_contain sbx_path_contains(const struct sbx_ir_path *outer,
 {
 	if (!(outer->platforms & plat) || !(inner->platforms & plat))
 		return SBX_CONTAIN_NO;
+	if (inner->param == SBX_NONE && !strcmp(inner->suffix, "/"))
+		return SBX_CONTAIN_NO;   /* nothing holds the root */
 	if (outer->param == inner->param)
 		return suffix_below(outer->suffix, inner->suffix, plat == SBX_PLAT_WINDOWS)
 		       ? SBX_CONTAIN_YES : SBX_CONTAIN_NO;
