@@ -417,3 +417,73 @@ Test(bpf_disasm, program_lines)
 	cr_assert_str_eq(buf, "    0: ld [nr]\n    1: jeq #0x29, 4, 0\n    2: ret ALLOW\n");
 	free(buf);
 }
+
+/* ---- blobs from the real compiler ---- */
+
+static const char *const real_policy =
+	"sbxpol 1;\n"
+	"policy p {\n"
+	"    param WORKSPACE, HOME, CACHE;\n"
+	"    readonly \"/\";\n"
+	"    writable \"${WORKSPACE}\", \"${CACHE}\";\n"
+	"    readonly \"${WORKSPACE}/.git\";\n"
+	"    denied \"${HOME}/.ssh\";\n"
+	"    network offline;\n"
+	"    limit memory 4 GiB;\n"
+	"    limit wall 1h;\n"
+	"    env set CI = \"1\";\n"
+	"}\n";
+
+static char *explain_real(uint32_t targets, int json)
+{
+	uint8_t *b = NULL;
+	size_t len = 0;
+	char *diag = NULL, err[256] = "";
+	int rc = t_compile(real_policy, NULL, targets, &b, &len, &diag);
+	cr_assert_eq(rc, 0, "%s", diag ? diag : "");
+	char *out = explain(b, len, json, &rc, err, sizeof err);
+	cr_assert_eq(rc, SBX_OK, "%s", err);
+	free(diag);
+	free(b);
+	return out;
+}
+
+Test(explain_real, text)
+{
+	char *out = explain_real(3, 0);
+	HAS(out, "  flags: linux windows\n");
+	HAS(out, "  CACHE: must be bound at spawn time (--var CACHE=...)\n");
+	HAS(out, "  WORKSPACE: builtin");
+	HAS(out, "readonly ${WORKSPACE}/.git, carve-out");
+	HAS(out, "denied ${HOME}/.ssh, carve-out");
+	HAS(out, "  linux: private network namespace (loopback only) + seccomp socket-family filter\n");
+	HAS(out, "  windows: ADVISORY ONLY: proxy environment variables");
+	HAS(out, "  memory: 4 GiB\n");
+	HAS(out, "  wall: 1h\n");
+	HAS(out, "  set CI=1\n");
+	HAS(out, "      0: ld [arch]\n");
+	HAS(out, "ret ALLOW\n");
+	HAS(out, "cap(${WORKSPACE})");
+	HAS(out, " on ${HOME}\\.ssh");
+	free(out);
+}
+
+Test(explain_real, json_every_target)
+{
+	for (uint32_t t = 1; t <= 3; t++) {
+		char *out = explain_real(t, 1);
+		cr_assert(json_valid(out), "targets %u:\n%s", t, out);
+		HAS(out, t & 2 ? "\"windows\": {" : "\"windows\": null");
+		HAS(out, t & 1 ? "\"linux\": {" : "\"linux\": null");
+		free(out);
+	}
+}
+
+Test(explain_real, linux_only_text_has_no_windows)
+{
+	char *out = explain_real(1, 0);
+	HAS(out, "linux:\n  landlock: ABI ");
+	cr_assert_null(strstr(out, "windows:"));
+	cr_assert_null(strstr(out, "ADVISORY"));
+	free(out);
+}

@@ -752,3 +752,66 @@ Test(verify, where_is_truncated_safely)
 	cr_assert_eq(sbx_blob_verify(B.b, B.len, &B.v, small, sizeof small), SBX_E_MISSING);
 	cr_assert_eq(strlen(small), 7);
 }
+
+/* ---- blobs from the real compiler ---- */
+
+static const char *const real_policy =
+	"sbxpol 1;\n"
+	"policy p {\n"
+	"    param WORKSPACE, HOME, TMPDIR, CACHE;\n"
+	"    readonly \"/\";\n"
+	"    writable \"${WORKSPACE}\", \"${TMPDIR}\", \"${CACHE}\";\n"
+	"    readonly \"${WORKSPACE}/.git\";\n"
+	"    denied \"${HOME}/.ssh\";\n"
+	"    network offline;\n"
+	"    limit processes 512;\n"
+	"    limit memory 4 GiB;\n"
+	"    env set CI = \"1\";\n"
+	"}\n";
+
+static uint8_t *compile_real(uint32_t targets, size_t *len)
+{
+	uint8_t *b = NULL;
+	char *diag = NULL;
+	int rc = t_compile(real_policy, NULL, targets, &b, len, &diag);
+	cr_assert_eq(rc, 0, "%s", diag ? diag : "");
+	free(diag);
+	return b;
+}
+
+Test(verify_real, compiled_blobs_verify)
+{
+	for (uint32_t t = 1; t <= 3; t++) {
+		size_t len;
+		uint8_t *b = compile_real(t, &len);
+		struct sbx_view v;
+		char where[256];
+		cr_assert_eq(sbx_blob_verify(b, len, &v, where, sizeof where), SBX_OK,
+		             "targets %u: %s", t, where);
+		cr_assert_eq(v.nparams, 4);
+		cr_assert_eq(!!v.landlock, !!(t & 1));
+		cr_assert_eq(!!v.win_token, !!(t & 2));
+		cr_assert_eq(v.unknown_optional, 0);
+		free(b);
+	}
+}
+
+Test(verify_real, compiled_blob_truncations_and_flips)
+{
+	size_t len;
+	uint8_t *b = compile_real(3, &len);
+	uint8_t *m = malloc(len);
+	uint64_t seed = 12345;
+	for (size_t n = 0; n < len; n++)
+		cr_assert_neq(verify_exact(b, n), SBX_OK, "length %zu", n);
+	for (int iter = 0; iter < 5000; iter++) {
+		memcpy(m, b, len);
+		size_t at_ = 56 + xorshift(&seed) % (len - 56);
+		m[at_] ^= (uint8_t)(1u << (xorshift(&seed) % 8));
+		fx_fix_checksum(m, len);
+		int rc = verify_exact(m, len);
+		cr_assert(rc >= SBX_OK && rc < SBX_E__COUNT);
+	}
+	free(m);
+	free(b);
+}
