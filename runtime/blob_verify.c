@@ -16,8 +16,9 @@
 #include <string.h>
 #include <xxhash.h>
 
-/* Longest string the verifier walks to check its meaning (PATH_MAX). */
+/* Longest string whose meaning the verifier checks (a path: PATH_MAX, as the compiler). */
 #define SBX_VERIFY_MAX_STR 4096u
+#define STR_WALK (SBX_VERIFY_MAX_STR + 1u)   /* walks stop here: longer is too long */
 #define SBX_HEADER_SIZE    56u
 #define SBX_SECTION_SIZE   24u
 #define SBX_MAX_KNOWN_ID   64u
@@ -410,15 +411,15 @@ static size_t str_len(const struct vstate *S, uint32_t ref)
 {
 	const char *s = S->v->strings + ref;
 	size_t max = S->v->strings_size - ref;
-	const char *z = memchr(s, 0, max < SBX_VERIFY_MAX_STR ? max : SBX_VERIFY_MAX_STR);
-	return z ? (size_t)(z - s) : SBX_VERIFY_MAX_STR;
+	const char *z = memchr(s, 0, max < STR_WALK ? max : STR_WALK);
+	return z ? (size_t)(z - s) : STR_WALK;
 }
 
 static size_t wstr_len(const struct vstate *S, uint32_t ref)
 {
 	const uint16_t *w = S->v->wstrings + ref / 2;
 	size_t max = S->v->wstrings_units - ref / 2, n = 0;
-	while (n < max && n < SBX_VERIFY_MAX_STR && w[n])
+	while (n < max && n < STR_WALK && w[n])
 		n++;
 	return n;
 }
@@ -465,7 +466,7 @@ static int ident_ok(const struct vstate *S, uint32_t ref)
 {
 	const char *s = S->v->strings + ref;
 	size_t n = str_len(S, ref);
-	if (n == 0 || n >= SBX_VERIFY_MAX_STR || (s[0] >= '0' && s[0] <= '9'))
+	if (n == 0 || n > SBX_VERIFY_MAX_STR || (s[0] >= '0' && s[0] <= '9'))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -526,7 +527,7 @@ static const char *path_problem(const struct vstate *S, const struct sbx_path *p
 	const char *s = S->v->strings + p->suffix;
 	size_t n = str_len(S, p->suffix);
 	int win = (p->platforms & SBX_PLAT_WINDOWS) != 0;
-	if (n >= SBX_VERIFY_MAX_STR)
+	if (n > SBX_VERIFY_MAX_STR)
 		return "path too long";
 	if (p->param != SBX_NONE)
 		return n == 0 ? NULL : s[0] != '/' ? "suffix must start with '/'" :
@@ -838,7 +839,7 @@ static int sid_string_ok(const struct vstate *S, uint32_t ref)
 {
 	const uint16_t *w = S->v->wstrings + ref / 2;
 	size_t n = wstr_len(S, ref);
-	if (n < 5 || n >= SBX_VERIFY_MAX_STR || w[0] != 'S' || w[1] != '-' || w[2] != '1' ||
+	if (n < 5 || n > SBX_VERIFY_MAX_STR || w[0] != 'S' || w[1] != '-' || w[2] != '1' ||
 	    w[3] != '-')
 		return 0;
 	for (size_t i = 4; i < n; i++) {
@@ -894,7 +895,7 @@ static int check_priv(struct vstate *S, uint32_t ref)
 		return rc;
 	const uint16_t *w = S->v->wstrings + ref / 2;
 	size_t n = wstr_len(S, ref);
-	if (n < 3 || n >= SBX_VERIFY_MAX_STR || w[0] != 'S' || w[1] != 'e')
+	if (n < 3 || n > SBX_VERIFY_MAX_STR || w[0] != 'S' || w[1] != 'e')
 		return fail(S, SBX_E_VALUE, "not a privilege name (\"Se...\")");
 	for (size_t i = 2; i < n; i++)
 		if (!((w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= 'a' && w[i] <= 'z')))

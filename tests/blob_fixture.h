@@ -16,7 +16,7 @@
 #include "sbx/blob.h"
 
 #define FX_MAX 16
-#define FX_BUF_SIZE 8192
+#define FX_BUF_SIZE 16384
 
 struct fx_extra {            /* an extra section, e.g. an unknown one */
 	uint32_t id, flags, count, size;
@@ -25,7 +25,7 @@ struct fx_extra {            /* an extra section, e.g. an unknown one */
 
 struct fx {
 	uint64_t flags;                   /* header flags */
-	char strings[1024];
+	char strings[10240];
 	uint32_t strings_size;
 	uint16_t wstrings[512];
 	uint32_t wstrings_units;

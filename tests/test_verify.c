@@ -815,3 +815,17 @@ Test(verify_real, compiled_blob_truncations_and_flips)
 	free(m);
 	free(b);
 }
+
+Test(verify, path_length_limit)
+{
+	static char path[4100];
+	path[0] = '/';
+	memset(path + 1, 'a', 4095);       /* 4096 bytes: the compiler's limit */
+	F.paths[5].suffix = fx_str(&F, path);
+	EXPECT(&F, SBX_OK);
+	fx_init(&F);
+	path[4096] = 'a';                  /* 4097 bytes */
+	F.paths[5].suffix = fx_str(&F, path);
+	EXPECT(&F, SBX_E_VALUE);
+	cr_assert(strstr(B.where, "path too long"), "%s", B.where);
+}
