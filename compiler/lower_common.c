@@ -13,7 +13,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static const struct sbx_loc no_loc;
 
@@ -38,9 +37,20 @@ void sbx_lower_free(struct sbx_lower *L)
 
 /* ---- containment ---- */
 
+static char ascii_upper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+/* Windows folds ASCII letters only (the locale must not matter). */
 static int prefix_eq(const char *a, const char *b, size_t n, int ci)
 {
-	return ci ? strncasecmp(a, b, n) == 0 : memcmp(a, b, n) == 0;
+	if (!ci)
+		return memcmp(a, b, n) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (ascii_upper(a[i]) != ascii_upper(b[i]))
+			return 0;
+	return 1;
 }
 
 /* Is suffix b strictly below suffix a, at a '/' boundary? */
@@ -72,7 +82,8 @@ int sbx_path_equal(const struct sbx_ir_path *a, const struct sbx_ir_path *b, uin
 {
 	if (a->param != b->param || !(a->platforms & plat) || !(b->platforms & plat))
 		return 0;
-	return plat == SBX_PLAT_WINDOWS ? !strcasecmp(a->suffix, b->suffix) : !strcmp(a->suffix, b->suffix);
+	size_t n = strlen(a->suffix);
+	return n == strlen(b->suffix) && prefix_eq(a->suffix, b->suffix, n, plat == SBX_PLAT_WINDOWS);
 }
 
 enum sbx_contain sbx_rule_contains(const struct sbx_lower *L, size_t outer, size_t inner,

@@ -722,3 +722,35 @@ Test(emit, blob_size_limit)
 	free(msg);
 	free(value);
 }
+
+/* ---- through the whole compiler ---- */
+
+Test(emit, compiles_the_docs_example)
+{
+	static const char text[] =
+		"sbxpol 1;\n"
+		"policy workspace-write {\n"
+		"    param WORKSPACE, HOME, TMPDIR;\n"
+		"    readonly \"/\";\n"
+		"    writable \"${WORKSPACE}\", \"${TMPDIR}\";\n"
+		"    readonly \"${WORKSPACE}/.git\";\n"
+		"    denied   \"${HOME}/.ssh\";\n"
+		"    network offline;\n"
+		"}\n";
+	uint8_t *b;
+	size_t len;
+	char *diag = NULL;
+	int rc = t_compile(text, NULL, SBX_TARGET_ALL, &b, &len, &diag);
+	cr_assert_eq(rc, 0, "%s", diag ? diag : "");
+	struct sbx_view v;
+	cr_assert_eq(sbx_blob_verify(b, len, &v, NULL, 0), SBX_OK);
+	cr_assert_eq(v.nrules, 5);
+	cr_assert_eq(v.nmounts, 4);
+	cr_assert_eq(v.win_token->restrict_count, 3);
+	size_t carve = 0;
+	for (size_t i = 0; i < v.nrules; i++)
+		carve += (v.rules[i].flags & SBX_RULE_F_CARVE_OUT) != 0;
+	cr_assert_eq(carve, 2, ".git and .ssh are carve-outs");
+	free(b);
+	free(diag);
+}
