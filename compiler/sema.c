@@ -69,6 +69,8 @@ struct layer {
 	size_t nparams, capparams;
 	const char **visible;     /* declared here or in an ancestor */
 	size_t nvisible;
+	char **uses;              /* owned: parameters the rules here name (each once) */
+	size_t nuses;
 	struct senv *env;
 	size_t nenv, capenv;
 	struct scalar network, enforcement, limit[NLIMITS];
@@ -527,6 +529,22 @@ static int push_rule(struct sema *s, struct pol *p, struct sbx_pathspec *ps, cha
 	return 0;
 }
 
+/* Remembers that this layer names a parameter (at most MAX_PARAMS distinct ones). */
+static int note_use(struct sema *s, struct layer *L, const char *name)
+{
+	for (size_t i = 0; i < L->nuses; i++)
+		if (!strcmp(L->uses[i], name))
+			return 0;
+	if (!L->uses && !(L->uses = calloc(MAX_PARAMS, sizeof *L->uses)))
+		return oom(s);
+	if (L->nuses == MAX_PARAMS)
+		return 0;   /* cannot happen: a used parameter is a declared one */
+	if (!(L->uses[L->nuses] = strdup(name)))
+		return oom(s);
+	L->nuses++;
+	return 0;
+}
+
 static int add_rule(struct sema *s, struct pol *p, const struct sbx_ast_item *it, enum sbx_fs_kind kind)
 {
 	struct sbx_diags *d = &s->c->diags;
@@ -541,6 +559,10 @@ static int add_rule(struct sema *s, struct pol *p, const struct sbx_ast_item *it
 		          ps.param, ps.param);
 		sbx_pathspec_free(&ps);
 		return 0;
+	}
+	if (ps.param && note_use(s, &p->layer, ps.param) < 0) {
+		sbx_pathspec_free(&ps);
+		return -1;
 	}
 	if (kind == SBX_FS_WRITABLE)
 		warn_wide_writable(s, &ps, it->loc);
@@ -758,6 +780,9 @@ static void layer_free(struct layer *L)
 {
 	for (size_t i = 0; i < L->nrules; i++)
 		rule_free(&L->rules[i]);
+	for (size_t i = 0; i < L->nuses; i++)
+		free(L->uses[i]);
+	free(L->uses);
 	free(L->rules);
 	free(L->params);
 	free(L->visible);
@@ -949,8 +974,8 @@ static int chain_uses(struct pol **chain, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct layer *L = &chain[i]->layer;
-		for (size_t j = 0; j < L->nrules; j++)
-			if (L->rules[j].ref && !strcmp(L->rules[j].ref, name))
+		for (size_t j = 0; j < L->nuses; j++)
+			if (!strcmp(L->uses[j], name))
 				return 1;
 	}
 	return 0;
