@@ -42,6 +42,7 @@ struct srule {
 	struct sbx_loc loc;
 	const struct pol *owner;
 	size_t seq;               /* source order inside the layer */
+	int replaces;             /* merged: it replaced an inherited rule of another kind */
 };
 
 struct sparam {
@@ -521,9 +522,9 @@ static int push_rule(struct sema *s, struct pol *p, struct sbx_pathspec *ps, cha
 		return oom(s);
 	L->rules = v;
 	L->rules[L->nrules] = (struct srule){
-		ps->param, ps->suffix, ref,
-		ps->param ? s->c->targets : ps->platforms,
-		kind, loc, p, L->nrules,
+		.param = ps->param, .suffix = ps->suffix, .ref = ref,
+		.platforms = ps->param ? s->c->targets : ps->platforms,
+		.kind = kind, .loc = loc, .owner = p, .seq = L->nrules,
 	};
 	L->nrules++;
 	return 0;
@@ -816,7 +817,8 @@ static int merge_rules(struct sema *s, struct merged *m, const struct pol *p, co
 			out[n++] = m->r[i++];   /* changes nothing: keep the inherited one */
 			j++;
 		} else {
-			out[n++] = L->rules[j++];   /* the child's rule replaces the parent's */
+			out[n] = L->rules[j++];   /* the child's rule replaces the parent's */
+			out[n++].replaces = 1;
 			i++;
 		}
 	}
@@ -957,7 +959,8 @@ static void check_redundant(struct sema *s, const struct merged *m, const struct
 {
 	for (size_t i = 0; i < m->n; i++) {
 		const struct srule *r = &m->r[i];
-		if (r->owner != target)
+		/* Undoing an inherited carve-out is never redundant. */
+		if (r->owner != target || r->replaces)
 			continue;
 		const struct srule *c = closest_container(m, r);
 		if (!c || c->kind != r->kind)

@@ -493,6 +493,11 @@ Test(sema, warnings)
 Test(sema, no_redundancy_across_kinds)
 {
 	struct run r;
+	/* the child undoes the parent's read-only carve-out: not redundant */
+	expect_clean(&r, HDR "policy b extends a { writable \"${W}/lock\"; }\n"
+	             "policy a { param W; writable \"${W}\"; readonly \"${W}/lock\"; }\n");
+	cr_assert_eq(rule_at(&r.ir, "W", "/lock")->kind, SBX_FS_WRITABLE);
+	run_free(&r);
 	expect_clean(&r, HDR "policy p { param W; readonly \"/\"; writable \"/tmp\"; readonly \"/tmp/x\"; "
 	             "writable \"${W}\"; readonly \"${W}/.git\"; writable \"${W}/.git/hooks\"; }\n");
 	run_free(&r);
