@@ -87,7 +87,7 @@ struct vstate {
 	const struct sbx_section *table;
 	uint32_t nsec;
 	const struct sbx_section *by_id[SBX_MAX_KNOWN_ID]; /* known sections found */
-	uint32_t cur_sec;                     /* section id being checked, 0 = none */
+	uint32_t cur_sec;                     /* section id being checked, SBX_NONE = none */
 	uint32_t cur_rec;                     /* record index, SBX_NONE = none */
 };
 
@@ -106,7 +106,7 @@ static int fail(struct vstate *S, int err, const char *fmt, ...)
 	char prefix[64] = "";
 	if (!S->where || S->where_size == 0)
 		return err;
-	if (S->cur_sec) {
+	if (S->cur_sec != SBX_NONE) {
 		const struct sec_info *si = sec_info(S->cur_sec);
 		const char *name = si ? si->name : "unknown";
 		if (S->cur_rec != SBX_NONE)
@@ -259,7 +259,7 @@ static int check_table(struct vstate *S)
 		if (rc != SBX_OK)
 			return rc;
 	}
-	at(S, 0, SBX_NONE);
+	at(S, SBX_NONE, SBX_NONE);
 	return SBX_OK;
 }
 
@@ -1039,6 +1039,7 @@ int sbx_blob_verify(const void *buf, size_t len, struct sbx_view *view,
 	S.v = view;
 	S.where = where;
 	S.where_size = where_size;
+	S.cur_sec = SBX_NONE;
 	S.cur_rec = SBX_NONE;
 	if (where && where_size)
 		where[0] = '\0';

@@ -829,3 +829,16 @@ Test(verify, path_length_limit)
 	EXPECT(&F, SBX_E_VALUE);
 	cr_assert(strstr(B.where, "path too long"), "%s", B.where);
 }
+
+Test(verify, section_id_zero_is_unknown)
+{
+	F.extra[0] = (struct fx_extra){ .id = 0, .flags = SBX_SECF_REQUIRED, .count = 1, .size = 8 };
+	F.nextra = 1;
+	EXPECT(&F, SBX_E_UNKNOWN_REQUIRED);
+	cr_assert_str_eq(B.where, "section 0 (unknown): unknown section marked required");
+	fx_init(&F);
+	F.extra[0] = (struct fx_extra){ .id = 0, .flags = 0, .count = 1, .size = 8 };
+	F.nextra = 1;
+	EXPECT(&F, SBX_OK);
+	cr_assert_eq(B.v.unknown_optional, 1);
+}
