@@ -421,18 +421,34 @@ static size_t edit_distance(const char *a, size_t na, const char *b, size_t nb)
 	return row[nb];
 }
 
-/* The closest of `words` to t, or NULL when none is close enough to guess. */
+static size_t common_prefix(const char *a, size_t na, const char *b)
+{
+	size_t i = 0;
+	while (i < na && b[i] && a[i] == b[i])
+		i++;
+	return i;
+}
+
+/*
+ * The closest of `words` to t, or NULL when none is close enough to guess.
+ * A shared start of three letters counts as one edit less: "deny" means
+ * "denied" more likely than "env".
+ */
 static const char *closest(const struct sbx_token *t, const char *const *words, size_t n)
 {
 	const char *best = NULL;
-	size_t bestd = SIZE_MAX;
+	size_t bestd = SIZE_MAX, bestp = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t wl = strlen(words[i]);
 		size_t dist = edit_distance(t->text, t->len, words[i], wl);
+		size_t pre = common_prefix(t->text, t->len, words[i]);
 		size_t longer = wl > t->len ? wl : t->len;
-		if (dist <= 3 && dist * 2 <= longer && dist < bestd) {
+		if (dist != SIZE_MAX && pre >= 3)
+			dist--;
+		if (dist <= 3 && dist * 2 <= longer && (dist < bestd || (dist == bestd && pre > bestp))) {
 			best = words[i];
 			bestd = dist;
+			bestp = pre;
 		}
 	}
 	return best;

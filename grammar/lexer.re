@@ -9,6 +9,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "parse_internal.h"
 #include "parser.h"
@@ -266,6 +267,25 @@ static int token(struct sbx_lexer *lx, struct sbx_token *t, const unsigned char 
 	return major;
 }
 
+/*
+ * A string in curly quotes (pasted from a word processor): one message, and
+ * a string token up to the closing quote or the end of the line, so that
+ * the parser goes on as if the quotes were straight.
+ */
+static int curly_string_token(struct sbx_lexer *lx, struct sbx_token *t, const unsigned char *s)
+{
+	static const unsigned char close[] = { 0xe2, 0x80, 0x9d };
+	unexpected_char(lx, s);
+	const unsigned char *p = lx->cur;
+	while (p < lx->lim && *p != '\n' && *p != '"' &&
+	       !(lx->lim - p >= 3 && memcmp(p, close, 3) == 0))
+		p++;
+	lx->cur = p >= lx->lim || *p == '\n' ? p : p + (*p == '"' ? 1 : 3);
+	token(lx, t, s, TK_STRING);
+	t->bad = 1;
+	return TK_STRING;
+}
+
 static int string_token(struct sbx_lexer *lx, struct sbx_token *t, const unsigned char *s)
 {
 	struct strscan ss = { lx, NULL, 0 };
@@ -285,6 +305,10 @@ size_t sbx_lex_string(const struct sbx_token *t, const char *src_end, char *out)
 {
 	struct strscan ss = { NULL, out, 0 };
 	int closed;
+	if (t->text[0] != '"') {   /* curly quotes: reported, decodes to "" */
+		out[0] = '\0';
+		return 0;
+	}
 	string_body(&ss, (const unsigned char *)t->text + 1, (const unsigned char *)src_end, &closed);
 	out[ss.n] = '\0';
 	return ss.n;
@@ -356,6 +380,7 @@ int sbx_lex(struct sbx_lexer *lx, struct sbx_token *t)
 
 		[0-9]+          { return number_token(lx, t, s); }
 		"\""            { return string_token(lx, t, s); }
+		"\xe2\x80\x9c" { return curly_string_token(lx, t, s); }
 		";"             { major = TK_SEMI; break; }
 		","             { major = TK_COMMA; break; }
 		"{"             { major = TK_LBRACE; break; }
