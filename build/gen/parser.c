@@ -25,17 +25,61 @@
 ** input grammar file:
 */
 /************ Begin %include sections from the grammar ************************/
-#line 3 "/work/main/build/gen/parser.y"
+#line 22 "/work/main/build/gen/parser.y"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
-#include <assert.h>
-#line 34 "/work/main/build/gen/parser.c"
+
+#include "parse_internal.h"
+#include "sbx/blob.h"
+
+/*
+ * lemon keeps quiet for three shifts after a syntax error.  We recover a
+ * whole statement at a time instead, so once the broken statement has been
+ * skipped the next mistake is reported at once.
+ */
+#define RECOVERED() (yypParser->yyerrcnt = -1)
+
+static uint64_t expected_tokens(unsigned stateno);
+#line 46 "/work/main/build/gen/parser.c"
 /**************** End of %include directives **********************************/
 /* These constants specify the various numeric values for terminal symbols.
 ***************** Begin token definitions *************************************/
-#ifndef TK_X
-#define TK_X                               1
+#ifndef TK_SBXPOL
+#define TK_SBXPOL                          1
+#define TK_IMPORT                          2
+#define TK_POLICY                          3
+#define TK_EXTENDS                         4
+#define TK_PARAM                           5
+#define TK_WRITABLE                        6
+#define TK_READONLY                        7
+#define TK_DENIED                          8
+#define TK_NETWORK                         9
+#define TK_OFFLINE                        10
+#define TK_ONLINE                         11
+#define TK_ALLOW                          12
+#define TK_LIMIT                          13
+#define TK_PROCESSES                      14
+#define TK_MEMORY                         15
+#define TK_CPU                            16
+#define TK_WALL                           17
+#define TK_NONE                           18
+#define TK_ENV                            19
+#define TK_KEEP                           20
+#define TK_DROP                           21
+#define TK_SET                            22
+#define TK_ENFORCEMENT                    23
+#define TK_STRICT                         24
+#define TK_BEST_EFFORT                    25
+#define TK_NAME                           26
+#define TK_NUMBER                         27
+#define TK_STRING                         28
+#define TK_SEMI                           29
+#define TK_COMMA                          30
+#define TK_LBRACE                         31
+#define TK_RBRACE                         32
+#define TK_EQ                             33
 #endif
 /**************** End token definitions ***************************************/
 
@@ -55,7 +99,7 @@
 **    YYACTIONTYPE       is the data type used for "action codes" - numbers
 **                       that indicate what to do in response to the next
 **                       token.
-**    SbxPlaceholderTOKENTYPE     is the data type used for minor type for terminal
+**    sbxParseTOKENTYPE     is the data type used for minor type for terminal
 **                       symbols.  Background: A "minor type" is a semantic
 **                       value associated with a terminal or non-terminal
 **                       symbols.  For example, for an "ID" terminal symbol,
@@ -66,16 +110,16 @@
 **                       symbols.
 **    YYMINORTYPE        is the data type used for all minor types.
 **                       This is typically a union of many types, one of
-**                       which is SbxPlaceholderTOKENTYPE.  The entry in the union
+**                       which is sbxParseTOKENTYPE.  The entry in the union
 **                       for terminal symbols is called "yy0".
 **    YYSTACKDEPTH       is the maximum depth of the parser's stack.  If
 **                       zero the stack is dynamically sized using realloc()
-**    SbxPlaceholderARG_SDECL     A static variable declaration for the %extra_argument
-**    SbxPlaceholderARG_PDECL     A parameter declaration for the %extra_argument
-**    SbxPlaceholderARG_PARAM     Code to pass %extra_argument as a subroutine parameter
-**    SbxPlaceholderARG_STORE     Code to store %extra_argument into yypParser
-**    SbxPlaceholderARG_FETCH     Code to extract %extra_argument from yypParser
-**    SbxPlaceholderCTX_*         As SbxPlaceholderARG_ except for %extra_context
+**    sbxParseARG_SDECL     A static variable declaration for the %extra_argument
+**    sbxParseARG_PDECL     A parameter declaration for the %extra_argument
+**    sbxParseARG_PARAM     Code to pass %extra_argument as a subroutine parameter
+**    sbxParseARG_STORE     Code to store %extra_argument into yypParser
+**    sbxParseARG_FETCH     Code to extract %extra_argument from yypParser
+**    sbxParseCTX_*         As sbxParseARG_ except for %extra_context
 **    YYERRORSYMBOL      is the code number of the error symbol.  If not
 **                       defined, then do no error processing.
 **    YYNSTATE           the combined number of states.
@@ -95,38 +139,44 @@
 #endif
 /************* Begin control #defines *****************************************/
 #define YYCODETYPE unsigned char
-#define YYNOCODE 3
+#define YYNOCODE 47
 #define YYACTIONTYPE unsigned char
-#define SbxPlaceholderTOKENTYPE void*
+#define sbxParseTOKENTYPE struct sbx_token
 typedef union {
   int yyinit;
-  SbxPlaceholderTOKENTYPE yy0;
+  sbxParseTOKENTYPE yy0;
+  struct sbx_items * yy22;
+  int yy92;
+  int yy95;
 } YYMINORTYPE;
 #ifndef YYSTACKDEPTH
-#define YYSTACKDEPTH 100
+#define YYSTACKDEPTH 64
 #endif
-#define SbxPlaceholderARG_SDECL
-#define SbxPlaceholderARG_PDECL
-#define SbxPlaceholderARG_PARAM
-#define SbxPlaceholderARG_FETCH
-#define SbxPlaceholderARG_STORE
-#define SbxPlaceholderCTX_SDECL
-#define SbxPlaceholderCTX_PDECL
-#define SbxPlaceholderCTX_PARAM
-#define SbxPlaceholderCTX_FETCH
-#define SbxPlaceholderCTX_STORE
-#define YYNSTATE             2
-#define YYNRULE              1
-#define YYNRULE_WITH_ACTION  0
-#define YYNTOKEN             2
-#define YY_MAX_SHIFT         1
-#define YY_MIN_SHIFTREDUCE   2
-#define YY_MAX_SHIFTREDUCE   2
-#define YY_ERROR_ACTION      3
-#define YY_ACCEPT_ACTION     4
-#define YY_NO_ACTION         5
-#define YY_MIN_REDUCE        6
-#define YY_MAX_REDUCE        6
+#define sbxParseARG_SDECL
+#define sbxParseARG_PDECL
+#define sbxParseARG_PARAM
+#define sbxParseARG_FETCH
+#define sbxParseARG_STORE
+#define sbxParseCTX_SDECL struct sbx_parse_state *ps;
+#define sbxParseCTX_PDECL ,struct sbx_parse_state *ps
+#define sbxParseCTX_PARAM ,ps
+#define sbxParseCTX_FETCH struct sbx_parse_state *ps=yypParser->ps;
+#define sbxParseCTX_STORE yypParser->ps=ps;
+#define YYERRORSYMBOL 42
+#define YYERRSYMDT yy95
+#define YYFALLBACK 1
+#define YYNSTATE             48
+#define YYNRULE              44
+#define YYNRULE_WITH_ACTION  37
+#define YYNTOKEN             34
+#define YY_MAX_SHIFT         47
+#define YY_MIN_SHIFTREDUCE   85
+#define YY_MAX_SHIFTREDUCE   128
+#define YY_ERROR_ACTION      129
+#define YY_ACCEPT_ACTION     130
+#define YY_NO_ACTION         131
+#define YY_MIN_REDUCE        132
+#define YY_MAX_REDUCE        175
 /************* End control #defines *******************************************/
 #define YY_NLOOKAHEAD ((int)(sizeof(yy_lookahead)/sizeof(yy_lookahead[0])))
 
@@ -193,27 +243,57 @@ typedef union {
 **  yy_default[]       Default action for each state.
 **
 *********** Begin parsing tables **********************************************/
-#define YY_ACTTAB_COUNT (3)
+#define YY_ACTTAB_COUNT (92)
 static const YYACTIONTYPE yy_action[] = {
- /*     0 */     4,    1,    6,
+ /*     0 */   130,   14,   30,   21,   97,   12,   11,   10,    9,   16,
+ /*    10 */    27,   33,   18,    3,  174,  170,  170,   28,   13,   15,
+ /*    20 */     5,   19,   22,   17,  114,  115,  116,  117,  169,   32,
+ /*    30 */    47,    4,  126,   93,    7,    6,   39,   43,   42,    8,
+ /*    40 */    35,   34,   23,   40,  110,   44,  109,   44,  105,   44,
+ /*    50 */    41,    2,   20,  106,   24,  102,   44,   25,  101,   44,
+ /*    60 */   100,   44,   99,   45,   98,   90,  118,   92,   91,  120,
+ /*    70 */    85,    1,   26,   29,   96,   31,   94,   37,  113,  112,
+ /*    80 */   111,   36,   38,  108,  107,  121,  104,  103,  119,  131,
+ /*    90 */    89,   46,
 };
 static const YYCODETYPE yy_lookahead[] = {
- /*     0 */     2,    1,    0,    3,    3,
+ /*     0 */    37,   38,    1,   36,   42,    5,    6,    7,    8,    9,
+ /*    10 */    42,   42,   34,   13,   46,   40,   41,   42,   43,   19,
+ /*    20 */    45,   34,   34,   23,   14,   15,   16,   17,    0,   26,
+ /*    30 */     2,    3,   32,   31,   20,   21,   22,   10,   11,   12,
+ /*    40 */    24,   25,   34,   18,   29,   30,   29,   30,   29,   30,
+ /*    50 */    26,   44,   27,   29,   34,   29,   30,   34,   29,   30,
+ /*    60 */    29,   30,   29,   30,   29,   29,   28,   32,   32,   26,
+ /*    70 */    29,   39,   35,   27,   26,    4,   31,   33,   29,   29,
+ /*    80 */    29,   28,   26,   29,   29,   26,   29,   29,   28,   47,
+ /*    90 */    29,   28,   47,   47,   47,   47,   47,   47,   47,   47,
+ /*   100 */    47,   47,   47,   47,   47,   47,   47,   47,   47,   47,
+ /*   110 */    47,   47,   47,   47,   47,   47,   47,   47,   47,   47,
+ /*   120 */    47,   47,   47,   47,   47,   47,
 };
-#define YY_SHIFT_COUNT    (1)
+#define YY_SHIFT_COUNT    (47)
 #define YY_SHIFT_MIN      (0)
-#define YY_SHIFT_MAX      (2)
+#define YY_SHIFT_MAX      (71)
 static const unsigned char yy_shift_ofst[] = {
- /*     0 */     0,    2,
+ /*     0 */     1,   28,    0,   10,    3,    2,   38,   38,   38,   38,
+ /*    10 */    38,   38,   43,   92,   92,   14,   27,   16,   15,   17,
+ /*    20 */    24,   25,   19,   26,   29,   31,   33,   35,   36,   41,
+ /*    30 */    46,   48,   71,   45,   49,   50,   51,   53,   44,   56,
+ /*    40 */    54,   55,   57,   58,   60,   59,   61,   63,
 };
-#define YY_REDUCE_COUNT (0)
-#define YY_REDUCE_MIN   (-2)
-#define YY_REDUCE_MAX   (0)
+#define YY_REDUCE_COUNT (14)
+#define YY_REDUCE_MIN   (-38)
+#define YY_REDUCE_MAX   (37)
 static const signed char yy_reduce_ofst[] = {
- /*     0 */    -2,
+ /*     0 */   -37,  -25,  -32,  -33,  -38,  -31,  -22,  -13,  -12,    8,
+ /*    10 */    20,   23,   37,    7,   32,
 };
 static const YYACTIONTYPE yy_default[] = {
- /*     0 */     3,    3,
+ /*     0 */   135,  129,  129,  129,  129,  129,  129,  129,  129,  129,
+ /*    10 */   129,  129,  129,  175,  171,  129,  129,  129,  129,  129,
+ /*    20 */   129,  129,  129,  129,  129,  129,  129,  129,  129,  133,
+ /*    30 */   134,  129,  142,  129,  129,  129,  129,  129,  129,  129,
+ /*    40 */   129,  129,  129,  129,  129,  129,  129,  129,
 };
 /********** End of lemon-generated parsing tables *****************************/
 
@@ -233,6 +313,40 @@ static const YYACTIONTYPE yy_default[] = {
 */
 #ifdef YYFALLBACK
 static const YYCODETYPE yyFallback[] = {
+    0,  /*          $ => nothing */
+   26,  /*     SBXPOL => NAME */
+   26,  /*     IMPORT => NAME */
+   26,  /*     POLICY => NAME */
+   26,  /*    EXTENDS => NAME */
+   26,  /*      PARAM => NAME */
+   26,  /*   WRITABLE => NAME */
+   26,  /*   READONLY => NAME */
+   26,  /*     DENIED => NAME */
+   26,  /*    NETWORK => NAME */
+   26,  /*    OFFLINE => NAME */
+   26,  /*     ONLINE => NAME */
+   26,  /*      ALLOW => NAME */
+   26,  /*      LIMIT => NAME */
+   26,  /*  PROCESSES => NAME */
+   26,  /*     MEMORY => NAME */
+   26,  /*        CPU => NAME */
+   26,  /*       WALL => NAME */
+   26,  /*       NONE => NAME */
+   26,  /*        ENV => NAME */
+   26,  /*       KEEP => NAME */
+   26,  /*       DROP => NAME */
+   26,  /*        SET => NAME */
+   26,  /* ENFORCEMENT => NAME */
+   26,  /*     STRICT => NAME */
+   26,  /* BEST_EFFORT => NAME */
+    0,  /*       NAME => nothing */
+    0,  /*     NUMBER => nothing */
+    0,  /*     STRING => nothing */
+    0,  /*       SEMI => nothing */
+    0,  /*      COMMA => nothing */
+    0,  /*     LBRACE => nothing */
+    0,  /*     RBRACE => nothing */
+    0,  /*         EQ => nothing */
 };
 #endif /* YYFALLBACK */
 
@@ -271,8 +385,8 @@ struct yyParser {
 #ifndef YYNOERRORRECOVERY
   int yyerrcnt;                 /* Shifts left before out of the error */
 #endif
-  SbxPlaceholderARG_SDECL                /* A place to hold %extra_argument */
-  SbxPlaceholderCTX_SDECL                /* A place to hold %extra_context */
+  sbxParseARG_SDECL                /* A place to hold %extra_argument */
+  sbxParseCTX_SDECL                /* A place to hold %extra_context */
 #if YYSTACKDEPTH<=0
   int yystksz;                  /* Current side of the stack */
   yyStackEntry *yystack;        /* The parser's stack */
@@ -309,7 +423,7 @@ static char *yyTracePrompt = 0;
 ** Outputs:
 ** None.
 */
-void SbxPlaceholderTrace(FILE *TraceFILE, char *zTracePrompt){
+void sbxParseTrace(FILE *TraceFILE, char *zTracePrompt){
   yyTraceFILE = TraceFILE;
   yyTracePrompt = zTracePrompt;
   if( yyTraceFILE==0 ) yyTracePrompt = 0;
@@ -322,8 +436,52 @@ void SbxPlaceholderTrace(FILE *TraceFILE, char *zTracePrompt){
 ** are required.  The following table supplies these names */
 static const char *const yyTokenName[] = { 
   /*    0 */ "$",
-  /*    1 */ "X",
-  /*    2 */ "file",
+  /*    1 */ "SBXPOL",
+  /*    2 */ "IMPORT",
+  /*    3 */ "POLICY",
+  /*    4 */ "EXTENDS",
+  /*    5 */ "PARAM",
+  /*    6 */ "WRITABLE",
+  /*    7 */ "READONLY",
+  /*    8 */ "DENIED",
+  /*    9 */ "NETWORK",
+  /*   10 */ "OFFLINE",
+  /*   11 */ "ONLINE",
+  /*   12 */ "ALLOW",
+  /*   13 */ "LIMIT",
+  /*   14 */ "PROCESSES",
+  /*   15 */ "MEMORY",
+  /*   16 */ "CPU",
+  /*   17 */ "WALL",
+  /*   18 */ "NONE",
+  /*   19 */ "ENV",
+  /*   20 */ "KEEP",
+  /*   21 */ "DROP",
+  /*   22 */ "SET",
+  /*   23 */ "ENFORCEMENT",
+  /*   24 */ "STRICT",
+  /*   25 */ "BEST_EFFORT",
+  /*   26 */ "NAME",
+  /*   27 */ "NUMBER",
+  /*   28 */ "STRING",
+  /*   29 */ "SEMI",
+  /*   30 */ "COMMA",
+  /*   31 */ "LBRACE",
+  /*   32 */ "RBRACE",
+  /*   33 */ "EQ",
+  /*   34 */ "strings",
+  /*   35 */ "names",
+  /*   36 */ "limkind",
+  /*   37 */ "file",
+  /*   38 */ "header",
+  /*   39 */ "items",
+  /*   40 */ "item",
+  /*   41 */ "policy",
+  /*   42 */ "error",
+  /*   43 */ "pstart",
+  /*   44 */ "stmts",
+  /*   45 */ "phead",
+  /*   46 */ "stmt",
 };
 #endif /* defined(YYCOVERAGE) || !defined(NDEBUG) */
 
@@ -331,7 +489,50 @@ static const char *const yyTokenName[] = {
 /* For tracing reduce actions, the names of all rules are required.
 */
 static const char *const yyRuleName[] = {
- /*   0 */ "file ::= X",
+ /*   0 */ "header ::= SBXPOL NUMBER SEMI",
+ /*   1 */ "header ::= SBXPOL NUMBER",
+ /*   2 */ "header ::= SBXPOL",
+ /*   3 */ "header ::=",
+ /*   4 */ "item ::= IMPORT STRING SEMI",
+ /*   5 */ "item ::= error SEMI",
+ /*   6 */ "item ::= error RBRACE",
+ /*   7 */ "policy ::= pstart stmts error RBRACE",
+ /*   8 */ "pstart ::= phead LBRACE",
+ /*   9 */ "pstart ::= phead error LBRACE",
+ /*  10 */ "phead ::= POLICY NAME",
+ /*  11 */ "phead ::= POLICY NAME EXTENDS NAME",
+ /*  12 */ "phead ::= POLICY error",
+ /*  13 */ "stmt ::= error SEMI",
+ /*  14 */ "stmt ::= PARAM names SEMI",
+ /*  15 */ "stmt ::= WRITABLE strings SEMI",
+ /*  16 */ "stmt ::= READONLY strings SEMI",
+ /*  17 */ "stmt ::= DENIED strings SEMI",
+ /*  18 */ "stmt ::= NETWORK OFFLINE SEMI",
+ /*  19 */ "stmt ::= NETWORK ONLINE SEMI",
+ /*  20 */ "stmt ::= NETWORK ALLOW strings SEMI",
+ /*  21 */ "stmt ::= LIMIT limkind NUMBER SEMI",
+ /*  22 */ "stmt ::= LIMIT limkind NUMBER NAME SEMI",
+ /*  23 */ "stmt ::= LIMIT limkind NONE SEMI",
+ /*  24 */ "stmt ::= ENV KEEP strings SEMI",
+ /*  25 */ "stmt ::= ENV DROP strings SEMI",
+ /*  26 */ "stmt ::= ENV SET NAME EQ STRING SEMI",
+ /*  27 */ "stmt ::= ENFORCEMENT STRICT SEMI",
+ /*  28 */ "stmt ::= ENFORCEMENT BEST_EFFORT SEMI",
+ /*  29 */ "limkind ::= PROCESSES",
+ /*  30 */ "limkind ::= MEMORY",
+ /*  31 */ "limkind ::= CPU",
+ /*  32 */ "limkind ::= WALL",
+ /*  33 */ "strings ::= STRING",
+ /*  34 */ "strings ::= strings COMMA STRING",
+ /*  35 */ "names ::= NAME",
+ /*  36 */ "names ::= names COMMA NAME",
+ /*  37 */ "file ::= header items",
+ /*  38 */ "items ::= items item",
+ /*  39 */ "items ::=",
+ /*  40 */ "item ::= policy",
+ /*  41 */ "policy ::= pstart stmts RBRACE",
+ /*  42 */ "stmts ::= stmts stmt",
+ /*  43 */ "stmts ::=",
 };
 #endif /* NDEBUG */
 
@@ -370,7 +571,7 @@ static int yyGrowStack(yyParser *p){
 #endif
 
 /* Datatype of the argument to the memory allocated passed as the
-** second argument to SbxPlaceholderAlloc() below.  This can be changed by
+** second argument to sbxParseAlloc() below.  This can be changed by
 ** putting an appropriate #define in the %include section of the input
 ** grammar.
 */
@@ -380,9 +581,9 @@ static int yyGrowStack(yyParser *p){
 
 /* Initialize a new parser that has already been allocated.
 */
-void SbxPlaceholderInit(void *yypRawParser SbxPlaceholderCTX_PDECL){
+void sbxParseInit(void *yypRawParser sbxParseCTX_PDECL){
   yyParser *yypParser = (yyParser*)yypRawParser;
-  SbxPlaceholderCTX_STORE
+  sbxParseCTX_STORE
 #ifdef YYTRACKMAXSTACKDEPTH
   yypParser->yyhwm = 0;
 #endif
@@ -406,7 +607,7 @@ void SbxPlaceholderInit(void *yypRawParser SbxPlaceholderCTX_PDECL){
 #endif
 }
 
-#ifndef SbxPlaceholder_ENGINEALWAYSONSTACK
+#ifndef sbxParse_ENGINEALWAYSONSTACK
 /* 
 ** This function allocates a new parser.
 ** The only argument is a pointer to a function which works like
@@ -417,18 +618,18 @@ void SbxPlaceholderInit(void *yypRawParser SbxPlaceholderCTX_PDECL){
 **
 ** Outputs:
 ** A pointer to a parser.  This pointer is used in subsequent calls
-** to SbxPlaceholder and SbxPlaceholderFree.
+** to sbxParse and sbxParseFree.
 */
-void *SbxPlaceholderAlloc(void *(*mallocProc)(YYMALLOCARGTYPE) SbxPlaceholderCTX_PDECL){
+void *sbxParseAlloc(void *(*mallocProc)(YYMALLOCARGTYPE) sbxParseCTX_PDECL){
   yyParser *yypParser;
   yypParser = (yyParser*)(*mallocProc)( (YYMALLOCARGTYPE)sizeof(yyParser) );
   if( yypParser ){
-    SbxPlaceholderCTX_STORE
-    SbxPlaceholderInit(yypParser SbxPlaceholderCTX_PARAM);
+    sbxParseCTX_STORE
+    sbxParseInit(yypParser sbxParseCTX_PARAM);
   }
   return (void*)yypParser;
 }
-#endif /* SbxPlaceholder_ENGINEALWAYSONSTACK */
+#endif /* sbxParse_ENGINEALWAYSONSTACK */
 
 
 /* The following function deletes the "minor type" or semantic value
@@ -443,8 +644,8 @@ static void yy_destructor(
   YYCODETYPE yymajor,     /* Type code for object to destroy */
   YYMINORTYPE *yypminor   /* The object to be destroyed */
 ){
-  SbxPlaceholderARG_FETCH
-  SbxPlaceholderCTX_FETCH
+  sbxParseARG_FETCH
+  sbxParseCTX_FETCH
   switch( yymajor ){
     /* Here is inserted the actions which take place when a
     ** terminal or non-terminal is destroyed.  This can happen
@@ -457,6 +658,14 @@ static void yy_destructor(
     ** inside the C code.
     */
 /********* Begin destructor definitions ***************************************/
+    case 34: /* strings */
+    case 35: /* names */
+{
+#line 72 "/work/main/build/gen/parser.y"
+ sbx_items_free((yypminor->yy22)); 
+#line 666 "/work/main/build/gen/parser.c"
+}
+      break;
 /********* End destructor definitions *****************************************/
     default:  break;   /* If no destructor action specified: do nothing */
   }
@@ -486,7 +695,7 @@ static void yy_pop_parser_stack(yyParser *pParser){
 /*
 ** Clear all secondary memory allocations from the parser
 */
-void SbxPlaceholderFinalize(void *p){
+void sbxParseFinalize(void *p){
   yyParser *pParser = (yyParser*)p;
   while( pParser->yytos>pParser->yystack ) yy_pop_parser_stack(pParser);
 #if YYSTACKDEPTH<=0
@@ -494,7 +703,7 @@ void SbxPlaceholderFinalize(void *p){
 #endif
 }
 
-#ifndef SbxPlaceholder_ENGINEALWAYSONSTACK
+#ifndef sbxParse_ENGINEALWAYSONSTACK
 /* 
 ** Deallocate and destroy a parser.  Destructors are called for
 ** all stack elements before shutting the parser down.
@@ -503,23 +712,23 @@ void SbxPlaceholderFinalize(void *p){
 ** is defined in a %include section of the input grammar) then it is
 ** assumed that the input pointer is never NULL.
 */
-void SbxPlaceholderFree(
+void sbxParseFree(
   void *p,                    /* The parser to be deleted */
   void (*freeProc)(void*)     /* Function used to reclaim memory */
 ){
 #ifndef YYPARSEFREENEVERNULL
   if( p==0 ) return;
 #endif
-  SbxPlaceholderFinalize(p);
+  sbxParseFinalize(p);
   (*freeProc)(p);
 }
-#endif /* SbxPlaceholder_ENGINEALWAYSONSTACK */
+#endif /* sbxParse_ENGINEALWAYSONSTACK */
 
 /*
 ** Return the peak depth of the stack for a parser.
 */
 #ifdef YYTRACKMAXSTACKDEPTH
-int SbxPlaceholderStackPeak(void *p){
+int sbxParseStackPeak(void *p){
   yyParser *pParser = (yyParser*)p;
   return pParser->yyhwm;
 }
@@ -543,7 +752,7 @@ static unsigned char yycoverage[YYNSTATE][YYNTOKEN];
 ** Return the number of missed state/lookahead combinations.
 */
 #if defined(YYCOVERAGE)
-int SbxPlaceholderCoverage(FILE *out){
+int sbxParseCoverage(FILE *out){
   int stateno, iLookAhead, i;
   int nMissed = 0;
   for(stateno=0; stateno<YYNSTATE; stateno++){
@@ -661,8 +870,8 @@ static YYACTIONTYPE yy_find_reduce_action(
 ** The following routine is called if the stack overflows.
 */
 static void yyStackOverflow(yyParser *yypParser){
-   SbxPlaceholderARG_FETCH
-   SbxPlaceholderCTX_FETCH
+   sbxParseARG_FETCH
+   sbxParseCTX_FETCH
 #ifndef NDEBUG
    if( yyTraceFILE ){
      fprintf(yyTraceFILE,"%sStack Overflow!\n",yyTracePrompt);
@@ -672,9 +881,12 @@ static void yyStackOverflow(yyParser *yypParser){
    /* Here code is inserted which will execute if the parser
    ** stack every overflows */
 /******** Begin %stack_overflow code ******************************************/
+#line 17 "/work/main/build/gen/parser.y"
+ sbx_p_overflow(ps); 
+#line 886 "/work/main/build/gen/parser.c"
 /******** End %stack_overflow code ********************************************/
-   SbxPlaceholderARG_STORE /* Suppress warning about unused %extra_argument var */
-   SbxPlaceholderCTX_STORE
+   sbxParseARG_STORE /* Suppress warning about unused %extra_argument var */
+   sbxParseCTX_STORE
 }
 
 /*
@@ -705,7 +917,7 @@ static void yy_shift(
   yyParser *yypParser,          /* The parser to be shifted */
   YYACTIONTYPE yyNewState,      /* The new state to shift in */
   YYCODETYPE yyMajor,           /* The major token to shift in */
-  SbxPlaceholderTOKENTYPE yyMinor        /* The minor token to shift in */
+  sbxParseTOKENTYPE yyMinor        /* The minor token to shift in */
 ){
   yyStackEntry *yytos;
   yypParser->yytos++;
@@ -743,13 +955,99 @@ static void yy_shift(
 /* For rule J, yyRuleInfoLhs[J] contains the symbol on the left-hand side
 ** of that rule */
 static const YYCODETYPE yyRuleInfoLhs[] = {
-     2,  /* (0) file ::= X */
+    38,  /* (0) header ::= SBXPOL NUMBER SEMI */
+    38,  /* (1) header ::= SBXPOL NUMBER */
+    38,  /* (2) header ::= SBXPOL */
+    38,  /* (3) header ::= */
+    40,  /* (4) item ::= IMPORT STRING SEMI */
+    40,  /* (5) item ::= error SEMI */
+    40,  /* (6) item ::= error RBRACE */
+    41,  /* (7) policy ::= pstart stmts error RBRACE */
+    43,  /* (8) pstart ::= phead LBRACE */
+    43,  /* (9) pstart ::= phead error LBRACE */
+    45,  /* (10) phead ::= POLICY NAME */
+    45,  /* (11) phead ::= POLICY NAME EXTENDS NAME */
+    45,  /* (12) phead ::= POLICY error */
+    46,  /* (13) stmt ::= error SEMI */
+    46,  /* (14) stmt ::= PARAM names SEMI */
+    46,  /* (15) stmt ::= WRITABLE strings SEMI */
+    46,  /* (16) stmt ::= READONLY strings SEMI */
+    46,  /* (17) stmt ::= DENIED strings SEMI */
+    46,  /* (18) stmt ::= NETWORK OFFLINE SEMI */
+    46,  /* (19) stmt ::= NETWORK ONLINE SEMI */
+    46,  /* (20) stmt ::= NETWORK ALLOW strings SEMI */
+    46,  /* (21) stmt ::= LIMIT limkind NUMBER SEMI */
+    46,  /* (22) stmt ::= LIMIT limkind NUMBER NAME SEMI */
+    46,  /* (23) stmt ::= LIMIT limkind NONE SEMI */
+    46,  /* (24) stmt ::= ENV KEEP strings SEMI */
+    46,  /* (25) stmt ::= ENV DROP strings SEMI */
+    46,  /* (26) stmt ::= ENV SET NAME EQ STRING SEMI */
+    46,  /* (27) stmt ::= ENFORCEMENT STRICT SEMI */
+    46,  /* (28) stmt ::= ENFORCEMENT BEST_EFFORT SEMI */
+    36,  /* (29) limkind ::= PROCESSES */
+    36,  /* (30) limkind ::= MEMORY */
+    36,  /* (31) limkind ::= CPU */
+    36,  /* (32) limkind ::= WALL */
+    34,  /* (33) strings ::= STRING */
+    34,  /* (34) strings ::= strings COMMA STRING */
+    35,  /* (35) names ::= NAME */
+    35,  /* (36) names ::= names COMMA NAME */
+    37,  /* (37) file ::= header items */
+    39,  /* (38) items ::= items item */
+    39,  /* (39) items ::= */
+    40,  /* (40) item ::= policy */
+    41,  /* (41) policy ::= pstart stmts RBRACE */
+    44,  /* (42) stmts ::= stmts stmt */
+    44,  /* (43) stmts ::= */
 };
 
 /* For rule J, yyRuleInfoNRhs[J] contains the negative of the number
 ** of symbols on the right-hand side of that rule. */
 static const signed char yyRuleInfoNRhs[] = {
-   -1,  /* (0) file ::= X */
+   -3,  /* (0) header ::= SBXPOL NUMBER SEMI */
+   -2,  /* (1) header ::= SBXPOL NUMBER */
+   -1,  /* (2) header ::= SBXPOL */
+    0,  /* (3) header ::= */
+   -3,  /* (4) item ::= IMPORT STRING SEMI */
+   -2,  /* (5) item ::= error SEMI */
+   -2,  /* (6) item ::= error RBRACE */
+   -4,  /* (7) policy ::= pstart stmts error RBRACE */
+   -2,  /* (8) pstart ::= phead LBRACE */
+   -3,  /* (9) pstart ::= phead error LBRACE */
+   -2,  /* (10) phead ::= POLICY NAME */
+   -4,  /* (11) phead ::= POLICY NAME EXTENDS NAME */
+   -2,  /* (12) phead ::= POLICY error */
+   -2,  /* (13) stmt ::= error SEMI */
+   -3,  /* (14) stmt ::= PARAM names SEMI */
+   -3,  /* (15) stmt ::= WRITABLE strings SEMI */
+   -3,  /* (16) stmt ::= READONLY strings SEMI */
+   -3,  /* (17) stmt ::= DENIED strings SEMI */
+   -3,  /* (18) stmt ::= NETWORK OFFLINE SEMI */
+   -3,  /* (19) stmt ::= NETWORK ONLINE SEMI */
+   -4,  /* (20) stmt ::= NETWORK ALLOW strings SEMI */
+   -4,  /* (21) stmt ::= LIMIT limkind NUMBER SEMI */
+   -5,  /* (22) stmt ::= LIMIT limkind NUMBER NAME SEMI */
+   -4,  /* (23) stmt ::= LIMIT limkind NONE SEMI */
+   -4,  /* (24) stmt ::= ENV KEEP strings SEMI */
+   -4,  /* (25) stmt ::= ENV DROP strings SEMI */
+   -6,  /* (26) stmt ::= ENV SET NAME EQ STRING SEMI */
+   -3,  /* (27) stmt ::= ENFORCEMENT STRICT SEMI */
+   -3,  /* (28) stmt ::= ENFORCEMENT BEST_EFFORT SEMI */
+   -1,  /* (29) limkind ::= PROCESSES */
+   -1,  /* (30) limkind ::= MEMORY */
+   -1,  /* (31) limkind ::= CPU */
+   -1,  /* (32) limkind ::= WALL */
+   -1,  /* (33) strings ::= STRING */
+   -3,  /* (34) strings ::= strings COMMA STRING */
+   -1,  /* (35) names ::= NAME */
+   -3,  /* (36) names ::= names COMMA NAME */
+   -2,  /* (37) file ::= header items */
+   -2,  /* (38) items ::= items item */
+    0,  /* (39) items ::= */
+   -1,  /* (40) item ::= policy */
+   -3,  /* (41) policy ::= pstart stmts RBRACE */
+   -2,  /* (42) stmts ::= stmts stmt */
+    0,  /* (43) stmts ::= */
 };
 
 static void yy_accept(yyParser*);  /* Forward Declaration */
@@ -768,14 +1066,14 @@ static YYACTIONTYPE yy_reduce(
   yyParser *yypParser,         /* The parser */
   unsigned int yyruleno,       /* Number of the rule by which to reduce */
   int yyLookahead,             /* Lookahead token, or YYNOCODE if none */
-  SbxPlaceholderTOKENTYPE yyLookaheadToken  /* Value of the lookahead token */
-  SbxPlaceholderCTX_PDECL                   /* %extra_context */
+  sbxParseTOKENTYPE yyLookaheadToken  /* Value of the lookahead token */
+  sbxParseCTX_PDECL                   /* %extra_context */
 ){
   int yygoto;                     /* The next state */
   YYACTIONTYPE yyact;             /* The next action */
   yyStackEntry *yymsp;            /* The top of the parser's stack */
   int yysize;                     /* Amount to pop the stack */
-  SbxPlaceholderARG_FETCH
+  sbxParseARG_FETCH
   (void)yyLookahead;
   (void)yyLookaheadToken;
   yymsp = yypParser->yytos;
@@ -790,8 +1088,174 @@ static YYACTIONTYPE yy_reduce(
   **     break;
   */
 /********** Begin reduce actions **********************************************/
+        YYMINORTYPE yylhsminor;
+      case 0: /* header ::= SBXPOL NUMBER SEMI */
+#line 80 "/work/main/build/gen/parser.y"
+{ sbx_p_header(ps, &yymsp[-2].minor.yy0, &yymsp[-1].minor.yy0, 1); }
+#line 1095 "/work/main/build/gen/parser.c"
+        break;
+      case 1: /* header ::= SBXPOL NUMBER */
+#line 81 "/work/main/build/gen/parser.y"
+{ sbx_p_header(ps, &yymsp[-1].minor.yy0, &yymsp[0].minor.yy0, 0); }
+#line 1100 "/work/main/build/gen/parser.c"
+        break;
+      case 2: /* header ::= SBXPOL */
+#line 82 "/work/main/build/gen/parser.y"
+{ sbx_p_header(ps, &yymsp[0].minor.yy0, NULL, 0); }
+#line 1105 "/work/main/build/gen/parser.c"
+        break;
+      case 3: /* header ::= */
+#line 83 "/work/main/build/gen/parser.y"
+{ sbx_p_no_header(ps); }
+#line 1110 "/work/main/build/gen/parser.c"
+        break;
+      case 4: /* item ::= IMPORT STRING SEMI */
+#line 89 "/work/main/build/gen/parser.y"
+{ sbx_p_import(ps, &yymsp[-1].minor.yy0); }
+#line 1115 "/work/main/build/gen/parser.c"
+        break;
+      case 5: /* item ::= error SEMI */
+      case 6: /* item ::= error RBRACE */ yytestcase(yyruleno==6);
+      case 7: /* policy ::= pstart stmts error RBRACE */ yytestcase(yyruleno==7);
+      case 8: /* pstart ::= phead LBRACE */ yytestcase(yyruleno==8);
+      case 9: /* pstart ::= phead error LBRACE */ yytestcase(yyruleno==9);
+      case 13: /* stmt ::= error SEMI */ yytestcase(yyruleno==13);
+#line 91 "/work/main/build/gen/parser.y"
+{ RECOVERED(); }
+#line 1125 "/work/main/build/gen/parser.c"
+        break;
+      case 10: /* phead ::= POLICY NAME */
+#line 99 "/work/main/build/gen/parser.y"
+{ sbx_p_policy(ps, &yymsp[-1].minor.yy0, &yymsp[0].minor.yy0, NULL); }
+#line 1130 "/work/main/build/gen/parser.c"
+        break;
+      case 11: /* phead ::= POLICY NAME EXTENDS NAME */
+#line 100 "/work/main/build/gen/parser.y"
+{ sbx_p_policy(ps, &yymsp[-3].minor.yy0, &yymsp[-2].minor.yy0, &yymsp[0].minor.yy0); }
+#line 1135 "/work/main/build/gen/parser.c"
+        break;
+      case 12: /* phead ::= POLICY error */
+#line 101 "/work/main/build/gen/parser.y"
+{ sbx_p_policy(ps, &yymsp[-1].minor.yy0, NULL, NULL); }
+#line 1140 "/work/main/build/gen/parser.c"
+        break;
+      case 14: /* stmt ::= PARAM names SEMI */
+#line 107 "/work/main/build/gen/parser.y"
+{ sbx_p_stmt(ps, SBX_STMT_PARAM, &yymsp[-2].minor.yy0, yymsp[-1].minor.yy22, 0); }
+#line 1145 "/work/main/build/gen/parser.c"
+        break;
+      case 15: /* stmt ::= WRITABLE strings SEMI */
+#line 108 "/work/main/build/gen/parser.y"
+{ sbx_p_stmt(ps, SBX_STMT_WRITABLE, &yymsp[-2].minor.yy0, yymsp[-1].minor.yy22, 0); }
+#line 1150 "/work/main/build/gen/parser.c"
+        break;
+      case 16: /* stmt ::= READONLY strings SEMI */
+#line 109 "/work/main/build/gen/parser.y"
+{ sbx_p_stmt(ps, SBX_STMT_READONLY, &yymsp[-2].minor.yy0, yymsp[-1].minor.yy22, 0); }
+#line 1155 "/work/main/build/gen/parser.c"
+        break;
+      case 17: /* stmt ::= DENIED strings SEMI */
+#line 110 "/work/main/build/gen/parser.y"
+{ sbx_p_stmt(ps, SBX_STMT_DENIED, &yymsp[-2].minor.yy0, yymsp[-1].minor.yy22, 0); }
+#line 1160 "/work/main/build/gen/parser.c"
+        break;
+      case 18: /* stmt ::= NETWORK OFFLINE SEMI */
+#line 111 "/work/main/build/gen/parser.y"
+{ sbx_p_stmt(ps, SBX_STMT_NETWORK, &yymsp[-2].minor.yy0, NULL, SBX_NET_OFFLINE); }
+#line 1165 "/work/main/build/gen/parser.c"
+        break;
+      case 19: /* stmt ::= NETWORK ONLINE SEMI */
+#line 112 "/work/main/build/gen/parser.y"
+{ sbx_p_stmt(ps, SBX_STMT_NETWORK, &yymsp[-2].minor.yy0, NULL, SBX_NET_ONLINE); }
+#line 1170 "/work/main/build/gen/parser.c"
+        break;
+      case 20: /* stmt ::= NETWORK ALLOW strings SEMI */
+#line 113 "/work/main/build/gen/parser.y"
+{ sbx_p_stmt(ps, SBX_STMT_NETWORK_ALLOW, &yymsp[-3].minor.yy0, yymsp[-1].minor.yy22, 0); }
+#line 1175 "/work/main/build/gen/parser.c"
+        break;
+      case 21: /* stmt ::= LIMIT limkind NUMBER SEMI */
+#line 114 "/work/main/build/gen/parser.y"
+{ sbx_p_limit(ps, &yymsp[-3].minor.yy0, yymsp[-2].minor.yy92, &yymsp[-1].minor.yy0, NULL); }
+#line 1180 "/work/main/build/gen/parser.c"
+        break;
+      case 22: /* stmt ::= LIMIT limkind NUMBER NAME SEMI */
+#line 115 "/work/main/build/gen/parser.y"
+{ sbx_p_limit(ps, &yymsp[-4].minor.yy0, yymsp[-3].minor.yy92, &yymsp[-2].minor.yy0, &yymsp[-1].minor.yy0); }
+#line 1185 "/work/main/build/gen/parser.c"
+        break;
+      case 23: /* stmt ::= LIMIT limkind NONE SEMI */
+#line 116 "/work/main/build/gen/parser.y"
+{ sbx_p_limit(ps, &yymsp[-3].minor.yy0, yymsp[-2].minor.yy92, NULL, NULL); }
+#line 1190 "/work/main/build/gen/parser.c"
+        break;
+      case 24: /* stmt ::= ENV KEEP strings SEMI */
+#line 117 "/work/main/build/gen/parser.y"
+{ sbx_p_stmt(ps, SBX_STMT_ENV_KEEP, &yymsp[-3].minor.yy0, yymsp[-1].minor.yy22, 0); }
+#line 1195 "/work/main/build/gen/parser.c"
+        break;
+      case 25: /* stmt ::= ENV DROP strings SEMI */
+#line 118 "/work/main/build/gen/parser.y"
+{ sbx_p_stmt(ps, SBX_STMT_ENV_DROP, &yymsp[-3].minor.yy0, yymsp[-1].minor.yy22, 0); }
+#line 1200 "/work/main/build/gen/parser.c"
+        break;
+      case 26: /* stmt ::= ENV SET NAME EQ STRING SEMI */
+#line 119 "/work/main/build/gen/parser.y"
+{ sbx_p_env_set(ps, &yymsp[-5].minor.yy0, &yymsp[-3].minor.yy0, &yymsp[-1].minor.yy0); }
+#line 1205 "/work/main/build/gen/parser.c"
+        break;
+      case 27: /* stmt ::= ENFORCEMENT STRICT SEMI */
+#line 120 "/work/main/build/gen/parser.y"
+{ sbx_p_stmt(ps, SBX_STMT_ENFORCEMENT, &yymsp[-2].minor.yy0, NULL, SBX_ENFORCE_STRICT); }
+#line 1210 "/work/main/build/gen/parser.c"
+        break;
+      case 28: /* stmt ::= ENFORCEMENT BEST_EFFORT SEMI */
+#line 121 "/work/main/build/gen/parser.y"
+{ sbx_p_stmt(ps, SBX_STMT_ENFORCEMENT, &yymsp[-2].minor.yy0, NULL, SBX_ENFORCE_BEST_EFFORT); }
+#line 1215 "/work/main/build/gen/parser.c"
+        break;
+      case 29: /* limkind ::= PROCESSES */
+#line 123 "/work/main/build/gen/parser.y"
+{ yymsp[0].minor.yy92 = SBX_LIMIT_PROCESSES; }
+#line 1220 "/work/main/build/gen/parser.c"
+        break;
+      case 30: /* limkind ::= MEMORY */
+#line 124 "/work/main/build/gen/parser.y"
+{ yymsp[0].minor.yy92 = SBX_LIMIT_MEMORY; }
+#line 1225 "/work/main/build/gen/parser.c"
+        break;
+      case 31: /* limkind ::= CPU */
+#line 125 "/work/main/build/gen/parser.y"
+{ yymsp[0].minor.yy92 = SBX_LIMIT_CPU; }
+#line 1230 "/work/main/build/gen/parser.c"
+        break;
+      case 32: /* limkind ::= WALL */
+#line 126 "/work/main/build/gen/parser.y"
+{ yymsp[0].minor.yy92 = SBX_LIMIT_WALL; }
+#line 1235 "/work/main/build/gen/parser.c"
+        break;
+      case 33: /* strings ::= STRING */
+      case 35: /* names ::= NAME */ yytestcase(yyruleno==35);
+#line 128 "/work/main/build/gen/parser.y"
+{ yylhsminor.yy22 = sbx_p_list(ps, NULL, &yymsp[0].minor.yy0); }
+#line 1241 "/work/main/build/gen/parser.c"
+  yymsp[0].minor.yy22 = yylhsminor.yy22;
+        break;
+      case 34: /* strings ::= strings COMMA STRING */
+      case 36: /* names ::= names COMMA NAME */ yytestcase(yyruleno==36);
+#line 129 "/work/main/build/gen/parser.y"
+{ yylhsminor.yy22 = sbx_p_list(ps, yymsp[-2].minor.yy22, &yymsp[0].minor.yy0); }
+#line 1248 "/work/main/build/gen/parser.c"
+  yymsp[-2].minor.yy22 = yylhsminor.yy22;
+        break;
       default:
-      /* (0) file ::= X */ yytestcase(yyruleno==0);
+      /* (37) file ::= header items */ yytestcase(yyruleno==37);
+      /* (38) items ::= items item */ yytestcase(yyruleno==38);
+      /* (39) items ::= */ yytestcase(yyruleno==39);
+      /* (40) item ::= policy (OPTIMIZED OUT) */ assert(yyruleno!=40);
+      /* (41) policy ::= pstart stmts RBRACE */ yytestcase(yyruleno==41);
+      /* (42) stmts ::= stmts stmt */ yytestcase(yyruleno==42);
+      /* (43) stmts ::= */ yytestcase(yyruleno==43);
         break;
 /********** End reduce actions ************************************************/
   };
@@ -822,8 +1286,8 @@ static YYACTIONTYPE yy_reduce(
 static void yy_parse_failed(
   yyParser *yypParser           /* The parser */
 ){
-  SbxPlaceholderARG_FETCH
-  SbxPlaceholderCTX_FETCH
+  sbxParseARG_FETCH
+  sbxParseCTX_FETCH
 #ifndef NDEBUG
   if( yyTraceFILE ){
     fprintf(yyTraceFILE,"%sFail!\n",yyTracePrompt);
@@ -834,8 +1298,8 @@ static void yy_parse_failed(
   ** parser fails */
 /************ Begin %parse_failure code ***************************************/
 /************ End %parse_failure code *****************************************/
-  SbxPlaceholderARG_STORE /* Suppress warning about unused %extra_argument variable */
-  SbxPlaceholderCTX_STORE
+  sbxParseARG_STORE /* Suppress warning about unused %extra_argument variable */
+  sbxParseCTX_STORE
 }
 #endif /* YYNOERRORRECOVERY */
 
@@ -845,15 +1309,19 @@ static void yy_parse_failed(
 static void yy_syntax_error(
   yyParser *yypParser,           /* The parser */
   int yymajor,                   /* The major type of the error token */
-  SbxPlaceholderTOKENTYPE yyminor         /* The minor type of the error token */
+  sbxParseTOKENTYPE yyminor         /* The minor type of the error token */
 ){
-  SbxPlaceholderARG_FETCH
-  SbxPlaceholderCTX_FETCH
+  sbxParseARG_FETCH
+  sbxParseCTX_FETCH
 #define TOKEN yyminor
 /************ Begin %syntax_error code ****************************************/
+#line 18 "/work/main/build/gen/parser.y"
+
+	sbx_p_syntax_error(ps, yymajor, &yyminor, expected_tokens(yypParser->yytos->stateno));
+#line 1321 "/work/main/build/gen/parser.c"
 /************ End %syntax_error code ******************************************/
-  SbxPlaceholderARG_STORE /* Suppress warning about unused %extra_argument variable */
-  SbxPlaceholderCTX_STORE
+  sbxParseARG_STORE /* Suppress warning about unused %extra_argument variable */
+  sbxParseCTX_STORE
 }
 
 /*
@@ -862,8 +1330,8 @@ static void yy_syntax_error(
 static void yy_accept(
   yyParser *yypParser           /* The parser */
 ){
-  SbxPlaceholderARG_FETCH
-  SbxPlaceholderCTX_FETCH
+  sbxParseARG_FETCH
+  sbxParseCTX_FETCH
 #ifndef NDEBUG
   if( yyTraceFILE ){
     fprintf(yyTraceFILE,"%sAccept!\n",yyTracePrompt);
@@ -877,13 +1345,13 @@ static void yy_accept(
   ** parser accepts */
 /*********** Begin %parse_accept code *****************************************/
 /*********** End %parse_accept code *******************************************/
-  SbxPlaceholderARG_STORE /* Suppress warning about unused %extra_argument variable */
-  SbxPlaceholderCTX_STORE
+  sbxParseARG_STORE /* Suppress warning about unused %extra_argument variable */
+  sbxParseCTX_STORE
 }
 
 /* The main parser program.
 ** The first argument is a pointer to a structure obtained from
-** "SbxPlaceholderAlloc" which describes the current state of the parser.
+** "sbxParseAlloc" which describes the current state of the parser.
 ** The second argument is the major token number.  The third is
 ** the minor token.  The fourth optional argument is whatever the
 ** user wants (and specified in the grammar) and is available for
@@ -900,11 +1368,11 @@ static void yy_accept(
 ** Outputs:
 ** None.
 */
-void SbxPlaceholder(
+void sbxParse(
   void *yyp,                   /* The parser */
   int yymajor,                 /* The major token code number */
-  SbxPlaceholderTOKENTYPE yyminor       /* The value for the token */
-  SbxPlaceholderARG_PDECL               /* Optional %extra_argument parameter */
+  sbxParseTOKENTYPE yyminor       /* The value for the token */
+  sbxParseARG_PDECL               /* Optional %extra_argument parameter */
 ){
   YYMINORTYPE yyminorunion;
   YYACTIONTYPE yyact;   /* The parser action. */
@@ -915,8 +1383,8 @@ void SbxPlaceholder(
   int yyerrorhit = 0;   /* True if yymajor has invoked an error */
 #endif
   yyParser *yypParser = (yyParser*)yyp;  /* The parser */
-  SbxPlaceholderCTX_FETCH
-  SbxPlaceholderARG_STORE
+  sbxParseCTX_FETCH
+  sbxParseARG_STORE
 
   assert( yypParser->yytos!=0 );
 #if !defined(YYERRORSYMBOL) && !defined(YYNOERRORRECOVERY)
@@ -985,7 +1453,7 @@ void SbxPlaceholder(
         }
 #endif
       }
-      yyact = yy_reduce(yypParser,yyruleno,yymajor,yyminor SbxPlaceholderCTX_PARAM);
+      yyact = yy_reduce(yypParser,yyruleno,yymajor,yyminor sbxParseCTX_PARAM);
     }else if( yyact <= YY_MAX_SHIFTREDUCE ){
       yy_shift(yypParser,yyact,(YYCODETYPE)yymajor,yyminor);
 #ifndef YYNOERRORRECOVERY
@@ -1117,7 +1585,7 @@ void SbxPlaceholder(
 ** Return the fallback token corresponding to canonical token iToken, or
 ** 0 if iToken has no fallback.
 */
-int SbxPlaceholderFallback(int iToken){
+int sbxParseFallback(int iToken){
 #ifdef YYFALLBACK
   assert( iToken<(int)(sizeof(yyFallback)/sizeof(yyFallback[0])) );
   return yyFallback[iToken];
@@ -1126,3 +1594,24 @@ int SbxPlaceholderFallback(int iToken){
   return 0;
 #endif
 }
+#line 40 "/work/main/build/gen/parser.y"
+
+/*
+ * The terminals the parser can take in state `stateno`, as a bit set (bit
+ * = token code), without keyword-to-NAME fallback: what was really expected.
+ */
+static uint64_t expected_tokens(unsigned stateno)
+{
+	uint64_t set = 0;
+	_Static_assert(YYNTOKEN <= 64, "the token set must fit in 64 bits");
+	if (stateno > YY_MAX_SHIFT)
+		return 0;
+	for (unsigned t = 1; t < YYNTOKEN; t++) {
+		unsigned i = (unsigned)yy_shift_ofst[stateno] + t;
+		YYACTIONTYPE act = yy_lookahead[i] == t ? yy_action[i] : yy_default[stateno];
+		if (act != YY_ERROR_ACTION)
+			set |= UINT64_C(1) << t;
+	}
+	return set;
+}
+#line 1617 "/work/main/build/gen/parser.c"

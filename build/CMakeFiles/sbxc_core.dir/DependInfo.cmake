@@ -8,10 +8,19 @@ set(CMAKE_DEPENDS_LANGUAGES
 
 # The set of dependency files which are needed:
 set(CMAKE_DEPENDS_DEPENDENCY_FILES
+  "/work/main/compiler/blob_write.c" "CMakeFiles/sbxc_core.dir/compiler/blob_write.c.o" "gcc" "CMakeFiles/sbxc_core.dir/compiler/blob_write.c.o.d"
+  "/work/main/compiler/bpf_disasm.c" "CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.o" "gcc" "CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.o.d"
   "/work/main/compiler/context.c" "CMakeFiles/sbxc_core.dir/compiler/context.c.o" "gcc" "CMakeFiles/sbxc_core.dir/compiler/context.c.o.d"
   "/work/main/compiler/diag.c" "CMakeFiles/sbxc_core.dir/compiler/diag.c.o" "gcc" "CMakeFiles/sbxc_core.dir/compiler/diag.c.o.d"
   "/work/main/compiler/emit.c" "CMakeFiles/sbxc_core.dir/compiler/emit.c.o" "gcc" "CMakeFiles/sbxc_core.dir/compiler/emit.c.o.d"
+  "/work/main/compiler/explain.c" "CMakeFiles/sbxc_core.dir/compiler/explain.c.o" "gcc" "CMakeFiles/sbxc_core.dir/compiler/explain.c.o.d"
+  "/work/main/compiler/ir.c" "CMakeFiles/sbxc_core.dir/compiler/ir.c.o" "gcc" "CMakeFiles/sbxc_core.dir/compiler/ir.c.o.d"
+  "/work/main/compiler/lower_common.c" "CMakeFiles/sbxc_core.dir/compiler/lower_common.c.o" "gcc" "CMakeFiles/sbxc_core.dir/compiler/lower_common.c.o.d"
+  "/work/main/compiler/lower_linux.c" "CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.o" "gcc" "CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.o.d"
+  "/work/main/compiler/lower_windows.c" "CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.o" "gcc" "CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.o.d"
   "/work/main/compiler/parse.c" "CMakeFiles/sbxc_core.dir/compiler/parse.c.o" "gcc" "CMakeFiles/sbxc_core.dir/compiler/parse.c.o.d"
+  "/work/main/compiler/path.c" "CMakeFiles/sbxc_core.dir/compiler/path.c.o" "gcc" "CMakeFiles/sbxc_core.dir/compiler/path.c.o.d"
+  "/work/main/compiler/seccomp_gen.c" "CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.o" "gcc" "CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.o.d"
   "/work/main/compiler/sema.c" "CMakeFiles/sbxc_core.dir/compiler/sema.c.o" "gcc" "CMakeFiles/sbxc_core.dir/compiler/sema.c.o.d"
   "/work/main/build/gen/lexer.c" "CMakeFiles/sbxc_core.dir/gen/lexer.c.o" "gcc" "CMakeFiles/sbxc_core.dir/gen/lexer.c.o.d"
   "/work/main/build/gen/parser.c" "CMakeFiles/sbxc_core.dir/gen/parser.c.o" "gcc" "CMakeFiles/sbxc_core.dir/gen/parser.c.o.d"

@@ -81,10 +81,38 @@ gen/parser.c: /work/main/grammar/parser.y
 gen/parser.h: gen/parser.c
 	@$(CMAKE_COMMAND) -E touch_nocreate gen/parser.h
 
+CMakeFiles/sbxc_core.dir/compiler/blob_write.c.o: CMakeFiles/sbxc_core.dir/flags.make
+CMakeFiles/sbxc_core.dir/compiler/blob_write.c.o: /work/main/compiler/blob_write.c
+CMakeFiles/sbxc_core.dir/compiler/blob_write.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Building C object CMakeFiles/sbxc_core.dir/compiler/blob_write.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxc_core.dir/compiler/blob_write.c.o -MF CMakeFiles/sbxc_core.dir/compiler/blob_write.c.o.d -o CMakeFiles/sbxc_core.dir/compiler/blob_write.c.o -c /work/main/compiler/blob_write.c
+
+CMakeFiles/sbxc_core.dir/compiler/blob_write.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxc_core.dir/compiler/blob_write.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/compiler/blob_write.c > CMakeFiles/sbxc_core.dir/compiler/blob_write.c.i
+
+CMakeFiles/sbxc_core.dir/compiler/blob_write.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxc_core.dir/compiler/blob_write.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/compiler/blob_write.c -o CMakeFiles/sbxc_core.dir/compiler/blob_write.c.s
+
+CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.o: CMakeFiles/sbxc_core.dir/flags.make
+CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.o: /work/main/compiler/bpf_disasm.c
+CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Building C object CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.o -MF CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.o.d -o CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.o -c /work/main/compiler/bpf_disasm.c
+
+CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/compiler/bpf_disasm.c > CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.i
+
+CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/compiler/bpf_disasm.c -o CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.s
+
 CMakeFiles/sbxc_core.dir/compiler/context.c.o: CMakeFiles/sbxc_core.dir/flags.make
 CMakeFiles/sbxc_core.dir/compiler/context.c.o: /work/main/compiler/context.c
 CMakeFiles/sbxc_core.dir/compiler/context.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Building C object CMakeFiles/sbxc_core.dir/compiler/context.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_5) "Building C object CMakeFiles/sbxc_core.dir/compiler/context.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxc_core.dir/compiler/context.c.o -MF CMakeFiles/sbxc_core.dir/compiler/context.c.o.d -o CMakeFiles/sbxc_core.dir/compiler/context.c.o -c /work/main/compiler/context.c
 
 CMakeFiles/sbxc_core.dir/compiler/context.c.i: cmake_force
@@ -98,7 +126,7 @@ CMakeFiles/sbxc_core.dir/compiler/context.c.s: cmake_force
 CMakeFiles/sbxc_core.dir/compiler/diag.c.o: CMakeFiles/sbxc_core.dir/flags.make
 CMakeFiles/sbxc_core.dir/compiler/diag.c.o: /work/main/compiler/diag.c
 CMakeFiles/sbxc_core.dir/compiler/diag.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Building C object CMakeFiles/sbxc_core.dir/compiler/diag.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Building C object CMakeFiles/sbxc_core.dir/compiler/diag.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxc_core.dir/compiler/diag.c.o -MF CMakeFiles/sbxc_core.dir/compiler/diag.c.o.d -o CMakeFiles/sbxc_core.dir/compiler/diag.c.o -c /work/main/compiler/diag.c
 
 CMakeFiles/sbxc_core.dir/compiler/diag.c.i: cmake_force
@@ -112,7 +140,7 @@ CMakeFiles/sbxc_core.dir/compiler/diag.c.s: cmake_force
 CMakeFiles/sbxc_core.dir/compiler/emit.c.o: CMakeFiles/sbxc_core.dir/flags.make
 CMakeFiles/sbxc_core.dir/compiler/emit.c.o: /work/main/compiler/emit.c
 CMakeFiles/sbxc_core.dir/compiler/emit.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_5) "Building C object CMakeFiles/sbxc_core.dir/compiler/emit.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object CMakeFiles/sbxc_core.dir/compiler/emit.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxc_core.dir/compiler/emit.c.o -MF CMakeFiles/sbxc_core.dir/compiler/emit.c.o.d -o CMakeFiles/sbxc_core.dir/compiler/emit.c.o -c /work/main/compiler/emit.c
 
 CMakeFiles/sbxc_core.dir/compiler/emit.c.i: cmake_force
@@ -123,10 +151,80 @@ CMakeFiles/sbxc_core.dir/compiler/emit.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxc_core.dir/compiler/emit.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/compiler/emit.c -o CMakeFiles/sbxc_core.dir/compiler/emit.c.s
 
+CMakeFiles/sbxc_core.dir/compiler/explain.c.o: CMakeFiles/sbxc_core.dir/flags.make
+CMakeFiles/sbxc_core.dir/compiler/explain.c.o: /work/main/compiler/explain.c
+CMakeFiles/sbxc_core.dir/compiler/explain.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object CMakeFiles/sbxc_core.dir/compiler/explain.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxc_core.dir/compiler/explain.c.o -MF CMakeFiles/sbxc_core.dir/compiler/explain.c.o.d -o CMakeFiles/sbxc_core.dir/compiler/explain.c.o -c /work/main/compiler/explain.c
+
+CMakeFiles/sbxc_core.dir/compiler/explain.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxc_core.dir/compiler/explain.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/compiler/explain.c > CMakeFiles/sbxc_core.dir/compiler/explain.c.i
+
+CMakeFiles/sbxc_core.dir/compiler/explain.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxc_core.dir/compiler/explain.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/compiler/explain.c -o CMakeFiles/sbxc_core.dir/compiler/explain.c.s
+
+CMakeFiles/sbxc_core.dir/compiler/ir.c.o: CMakeFiles/sbxc_core.dir/flags.make
+CMakeFiles/sbxc_core.dir/compiler/ir.c.o: /work/main/compiler/ir.c
+CMakeFiles/sbxc_core.dir/compiler/ir.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Building C object CMakeFiles/sbxc_core.dir/compiler/ir.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxc_core.dir/compiler/ir.c.o -MF CMakeFiles/sbxc_core.dir/compiler/ir.c.o.d -o CMakeFiles/sbxc_core.dir/compiler/ir.c.o -c /work/main/compiler/ir.c
+
+CMakeFiles/sbxc_core.dir/compiler/ir.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxc_core.dir/compiler/ir.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/compiler/ir.c > CMakeFiles/sbxc_core.dir/compiler/ir.c.i
+
+CMakeFiles/sbxc_core.dir/compiler/ir.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxc_core.dir/compiler/ir.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/compiler/ir.c -o CMakeFiles/sbxc_core.dir/compiler/ir.c.s
+
+CMakeFiles/sbxc_core.dir/compiler/lower_common.c.o: CMakeFiles/sbxc_core.dir/flags.make
+CMakeFiles/sbxc_core.dir/compiler/lower_common.c.o: /work/main/compiler/lower_common.c
+CMakeFiles/sbxc_core.dir/compiler/lower_common.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_10) "Building C object CMakeFiles/sbxc_core.dir/compiler/lower_common.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxc_core.dir/compiler/lower_common.c.o -MF CMakeFiles/sbxc_core.dir/compiler/lower_common.c.o.d -o CMakeFiles/sbxc_core.dir/compiler/lower_common.c.o -c /work/main/compiler/lower_common.c
+
+CMakeFiles/sbxc_core.dir/compiler/lower_common.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxc_core.dir/compiler/lower_common.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/compiler/lower_common.c > CMakeFiles/sbxc_core.dir/compiler/lower_common.c.i
+
+CMakeFiles/sbxc_core.dir/compiler/lower_common.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxc_core.dir/compiler/lower_common.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/compiler/lower_common.c -o CMakeFiles/sbxc_core.dir/compiler/lower_common.c.s
+
+CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.o: CMakeFiles/sbxc_core.dir/flags.make
+CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.o: /work/main/compiler/lower_linux.c
+CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_11) "Building C object CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.o -MF CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.o.d -o CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.o -c /work/main/compiler/lower_linux.c
+
+CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/compiler/lower_linux.c > CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.i
+
+CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/compiler/lower_linux.c -o CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.s
+
+CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.o: CMakeFiles/sbxc_core.dir/flags.make
+CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.o: /work/main/compiler/lower_windows.c
+CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_12) "Building C object CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.o -MF CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.o.d -o CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.o -c /work/main/compiler/lower_windows.c
+
+CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/compiler/lower_windows.c > CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.i
+
+CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/compiler/lower_windows.c -o CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.s
+
 CMakeFiles/sbxc_core.dir/compiler/parse.c.o: CMakeFiles/sbxc_core.dir/flags.make
 CMakeFiles/sbxc_core.dir/compiler/parse.c.o: /work/main/compiler/parse.c
 CMakeFiles/sbxc_core.dir/compiler/parse.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Building C object CMakeFiles/sbxc_core.dir/compiler/parse.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_13) "Building C object CMakeFiles/sbxc_core.dir/compiler/parse.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxc_core.dir/compiler/parse.c.o -MF CMakeFiles/sbxc_core.dir/compiler/parse.c.o.d -o CMakeFiles/sbxc_core.dir/compiler/parse.c.o -c /work/main/compiler/parse.c
 
 CMakeFiles/sbxc_core.dir/compiler/parse.c.i: cmake_force
@@ -137,10 +235,38 @@ CMakeFiles/sbxc_core.dir/compiler/parse.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxc_core.dir/compiler/parse.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/compiler/parse.c -o CMakeFiles/sbxc_core.dir/compiler/parse.c.s
 
+CMakeFiles/sbxc_core.dir/compiler/path.c.o: CMakeFiles/sbxc_core.dir/flags.make
+CMakeFiles/sbxc_core.dir/compiler/path.c.o: /work/main/compiler/path.c
+CMakeFiles/sbxc_core.dir/compiler/path.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_14) "Building C object CMakeFiles/sbxc_core.dir/compiler/path.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxc_core.dir/compiler/path.c.o -MF CMakeFiles/sbxc_core.dir/compiler/path.c.o.d -o CMakeFiles/sbxc_core.dir/compiler/path.c.o -c /work/main/compiler/path.c
+
+CMakeFiles/sbxc_core.dir/compiler/path.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxc_core.dir/compiler/path.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/compiler/path.c > CMakeFiles/sbxc_core.dir/compiler/path.c.i
+
+CMakeFiles/sbxc_core.dir/compiler/path.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxc_core.dir/compiler/path.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/compiler/path.c -o CMakeFiles/sbxc_core.dir/compiler/path.c.s
+
+CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.o: CMakeFiles/sbxc_core.dir/flags.make
+CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.o: /work/main/compiler/seccomp_gen.c
+CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_15) "Building C object CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.o -MF CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.o.d -o CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.o -c /work/main/compiler/seccomp_gen.c
+
+CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/compiler/seccomp_gen.c > CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.i
+
+CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/compiler/seccomp_gen.c -o CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.s
+
 CMakeFiles/sbxc_core.dir/compiler/sema.c.o: CMakeFiles/sbxc_core.dir/flags.make
 CMakeFiles/sbxc_core.dir/compiler/sema.c.o: /work/main/compiler/sema.c
 CMakeFiles/sbxc_core.dir/compiler/sema.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object CMakeFiles/sbxc_core.dir/compiler/sema.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_16) "Building C object CMakeFiles/sbxc_core.dir/compiler/sema.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxc_core.dir/compiler/sema.c.o -MF CMakeFiles/sbxc_core.dir/compiler/sema.c.o.d -o CMakeFiles/sbxc_core.dir/compiler/sema.c.o -c /work/main/compiler/sema.c
 
 CMakeFiles/sbxc_core.dir/compiler/sema.c.i: cmake_force
@@ -154,7 +280,7 @@ CMakeFiles/sbxc_core.dir/compiler/sema.c.s: cmake_force
 CMakeFiles/sbxc_core.dir/gen/lexer.c.o: CMakeFiles/sbxc_core.dir/flags.make
 CMakeFiles/sbxc_core.dir/gen/lexer.c.o: gen/lexer.c
 CMakeFiles/sbxc_core.dir/gen/lexer.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object CMakeFiles/sbxc_core.dir/gen/lexer.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_17) "Building C object CMakeFiles/sbxc_core.dir/gen/lexer.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -Wno-unused-parameter -Wno-unused-variable -Wno-unused-but-set-variable -Wno-implicit-fallthrough -Wno-sign-compare -Wno-shadow -Wno-strict-prototypes -Wno-error -MD -MT CMakeFiles/sbxc_core.dir/gen/lexer.c.o -MF CMakeFiles/sbxc_core.dir/gen/lexer.c.o.d -o CMakeFiles/sbxc_core.dir/gen/lexer.c.o -c /work/main/build/gen/lexer.c
 
 CMakeFiles/sbxc_core.dir/gen/lexer.c.i: cmake_force
@@ -168,7 +294,7 @@ CMakeFiles/sbxc_core.dir/gen/lexer.c.s: cmake_force
 CMakeFiles/sbxc_core.dir/gen/parser.c.o: CMakeFiles/sbxc_core.dir/flags.make
 CMakeFiles/sbxc_core.dir/gen/parser.c.o: gen/parser.c
 CMakeFiles/sbxc_core.dir/gen/parser.c.o: CMakeFiles/sbxc_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Building C object CMakeFiles/sbxc_core.dir/gen/parser.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_18) "Building C object CMakeFiles/sbxc_core.dir/gen/parser.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -Wno-unused-parameter -Wno-unused-variable -Wno-unused-but-set-variable -Wno-implicit-fallthrough -Wno-sign-compare -Wno-shadow -Wno-strict-prototypes -Wno-error -MD -MT CMakeFiles/sbxc_core.dir/gen/parser.c.o -MF CMakeFiles/sbxc_core.dir/gen/parser.c.o.d -o CMakeFiles/sbxc_core.dir/gen/parser.c.o -c /work/main/build/gen/parser.c
 
 CMakeFiles/sbxc_core.dir/gen/parser.c.i: cmake_force
@@ -181,10 +307,19 @@ CMakeFiles/sbxc_core.dir/gen/parser.c.s: cmake_force
 
 # Object files for target sbxc_core
 sbxc_core_OBJECTS = \
+"CMakeFiles/sbxc_core.dir/compiler/blob_write.c.o" \
+"CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.o" \
 "CMakeFiles/sbxc_core.dir/compiler/context.c.o" \
 "CMakeFiles/sbxc_core.dir/compiler/diag.c.o" \
 "CMakeFiles/sbxc_core.dir/compiler/emit.c.o" \
+"CMakeFiles/sbxc_core.dir/compiler/explain.c.o" \
+"CMakeFiles/sbxc_core.dir/compiler/ir.c.o" \
+"CMakeFiles/sbxc_core.dir/compiler/lower_common.c.o" \
+"CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.o" \
+"CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.o" \
 "CMakeFiles/sbxc_core.dir/compiler/parse.c.o" \
+"CMakeFiles/sbxc_core.dir/compiler/path.c.o" \
+"CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.o" \
 "CMakeFiles/sbxc_core.dir/compiler/sema.c.o" \
 "CMakeFiles/sbxc_core.dir/gen/lexer.c.o" \
 "CMakeFiles/sbxc_core.dir/gen/parser.c.o"
@@ -192,16 +327,25 @@ sbxc_core_OBJECTS = \
 # External object files for target sbxc_core
 sbxc_core_EXTERNAL_OBJECTS =
 
+libsbxc_core.a: CMakeFiles/sbxc_core.dir/compiler/blob_write.c.o
+libsbxc_core.a: CMakeFiles/sbxc_core.dir/compiler/bpf_disasm.c.o
 libsbxc_core.a: CMakeFiles/sbxc_core.dir/compiler/context.c.o
 libsbxc_core.a: CMakeFiles/sbxc_core.dir/compiler/diag.c.o
 libsbxc_core.a: CMakeFiles/sbxc_core.dir/compiler/emit.c.o
+libsbxc_core.a: CMakeFiles/sbxc_core.dir/compiler/explain.c.o
+libsbxc_core.a: CMakeFiles/sbxc_core.dir/compiler/ir.c.o
+libsbxc_core.a: CMakeFiles/sbxc_core.dir/compiler/lower_common.c.o
+libsbxc_core.a: CMakeFiles/sbxc_core.dir/compiler/lower_linux.c.o
+libsbxc_core.a: CMakeFiles/sbxc_core.dir/compiler/lower_windows.c.o
 libsbxc_core.a: CMakeFiles/sbxc_core.dir/compiler/parse.c.o
+libsbxc_core.a: CMakeFiles/sbxc_core.dir/compiler/path.c.o
+libsbxc_core.a: CMakeFiles/sbxc_core.dir/compiler/seccomp_gen.c.o
 libsbxc_core.a: CMakeFiles/sbxc_core.dir/compiler/sema.c.o
 libsbxc_core.a: CMakeFiles/sbxc_core.dir/gen/lexer.c.o
 libsbxc_core.a: CMakeFiles/sbxc_core.dir/gen/parser.c.o
 libsbxc_core.a: CMakeFiles/sbxc_core.dir/build.make
 libsbxc_core.a: CMakeFiles/sbxc_core.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_10) "Linking C static library libsbxc_core.a"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_19) "Linking C static library libsbxc_core.a"
 	$(CMAKE_COMMAND) -P CMakeFiles/sbxc_core.dir/cmake_clean_target.cmake
 	$(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/sbxc_core.dir/link.txt --verbose=$(VERBOSE)
 

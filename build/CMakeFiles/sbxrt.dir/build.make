@@ -76,11 +76,33 @@ sbxrt_OBJECTS =
 sbxrt_EXTERNAL_OBJECTS = \
 "/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/blob_verify.c.o" \
 "/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/capsid.c.o" \
-"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/strerror.c.o"
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/strerror.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/load.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/bind.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/env.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/log.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.o"
 
 libsbxrt.so: CMakeFiles/sbxrt_obj.dir/runtime/blob_verify.c.o
 libsbxrt.so: CMakeFiles/sbxrt_obj.dir/runtime/capsid.c.o
 libsbxrt.so: CMakeFiles/sbxrt_obj.dir/runtime/strerror.c.o
+libsbxrt.so: CMakeFiles/sbxrt_obj.dir/runtime/load.c.o
+libsbxrt.so: CMakeFiles/sbxrt_obj.dir/runtime/bind.c.o
+libsbxrt.so: CMakeFiles/sbxrt_obj.dir/runtime/env.c.o
+libsbxrt.so: CMakeFiles/sbxrt_obj.dir/runtime/log.c.o
+libsbxrt.so: CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.o
+libsbxrt.so: CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.o
+libsbxrt.so: CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.o
+libsbxrt.so: CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.o
+libsbxrt.so: CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.o
+libsbxrt.so: CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.o
+libsbxrt.so: CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.o
 libsbxrt.so: CMakeFiles/sbxrt.dir/build.make
 libsbxrt.so: /usr/lib/x86_64-linux-gnu/libxxhash.so
 libsbxrt.so: CMakeFiles/sbxrt.dir/link.txt

@@ -111,9 +111,174 @@ CMakeFiles/sbxrt_obj.dir/runtime/strerror.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxrt_obj.dir/runtime/strerror.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/runtime/strerror.c -o CMakeFiles/sbxrt_obj.dir/runtime/strerror.c.s
 
+CMakeFiles/sbxrt_obj.dir/runtime/load.c.o: CMakeFiles/sbxrt_obj.dir/flags.make
+CMakeFiles/sbxrt_obj.dir/runtime/load.c.o: /work/main/runtime/load.c
+CMakeFiles/sbxrt_obj.dir/runtime/load.c.o: CMakeFiles/sbxrt_obj.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Building C object CMakeFiles/sbxrt_obj.dir/runtime/load.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxrt_obj.dir/runtime/load.c.o -MF CMakeFiles/sbxrt_obj.dir/runtime/load.c.o.d -o CMakeFiles/sbxrt_obj.dir/runtime/load.c.o -c /work/main/runtime/load.c
+
+CMakeFiles/sbxrt_obj.dir/runtime/load.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxrt_obj.dir/runtime/load.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/runtime/load.c > CMakeFiles/sbxrt_obj.dir/runtime/load.c.i
+
+CMakeFiles/sbxrt_obj.dir/runtime/load.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxrt_obj.dir/runtime/load.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/runtime/load.c -o CMakeFiles/sbxrt_obj.dir/runtime/load.c.s
+
+CMakeFiles/sbxrt_obj.dir/runtime/bind.c.o: CMakeFiles/sbxrt_obj.dir/flags.make
+CMakeFiles/sbxrt_obj.dir/runtime/bind.c.o: /work/main/runtime/bind.c
+CMakeFiles/sbxrt_obj.dir/runtime/bind.c.o: CMakeFiles/sbxrt_obj.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_5) "Building C object CMakeFiles/sbxrt_obj.dir/runtime/bind.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxrt_obj.dir/runtime/bind.c.o -MF CMakeFiles/sbxrt_obj.dir/runtime/bind.c.o.d -o CMakeFiles/sbxrt_obj.dir/runtime/bind.c.o -c /work/main/runtime/bind.c
+
+CMakeFiles/sbxrt_obj.dir/runtime/bind.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxrt_obj.dir/runtime/bind.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/runtime/bind.c > CMakeFiles/sbxrt_obj.dir/runtime/bind.c.i
+
+CMakeFiles/sbxrt_obj.dir/runtime/bind.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxrt_obj.dir/runtime/bind.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/runtime/bind.c -o CMakeFiles/sbxrt_obj.dir/runtime/bind.c.s
+
+CMakeFiles/sbxrt_obj.dir/runtime/env.c.o: CMakeFiles/sbxrt_obj.dir/flags.make
+CMakeFiles/sbxrt_obj.dir/runtime/env.c.o: /work/main/runtime/env.c
+CMakeFiles/sbxrt_obj.dir/runtime/env.c.o: CMakeFiles/sbxrt_obj.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Building C object CMakeFiles/sbxrt_obj.dir/runtime/env.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxrt_obj.dir/runtime/env.c.o -MF CMakeFiles/sbxrt_obj.dir/runtime/env.c.o.d -o CMakeFiles/sbxrt_obj.dir/runtime/env.c.o -c /work/main/runtime/env.c
+
+CMakeFiles/sbxrt_obj.dir/runtime/env.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxrt_obj.dir/runtime/env.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/runtime/env.c > CMakeFiles/sbxrt_obj.dir/runtime/env.c.i
+
+CMakeFiles/sbxrt_obj.dir/runtime/env.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxrt_obj.dir/runtime/env.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/runtime/env.c -o CMakeFiles/sbxrt_obj.dir/runtime/env.c.s
+
+CMakeFiles/sbxrt_obj.dir/runtime/log.c.o: CMakeFiles/sbxrt_obj.dir/flags.make
+CMakeFiles/sbxrt_obj.dir/runtime/log.c.o: /work/main/runtime/log.c
+CMakeFiles/sbxrt_obj.dir/runtime/log.c.o: CMakeFiles/sbxrt_obj.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object CMakeFiles/sbxrt_obj.dir/runtime/log.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxrt_obj.dir/runtime/log.c.o -MF CMakeFiles/sbxrt_obj.dir/runtime/log.c.o.d -o CMakeFiles/sbxrt_obj.dir/runtime/log.c.o -c /work/main/runtime/log.c
+
+CMakeFiles/sbxrt_obj.dir/runtime/log.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxrt_obj.dir/runtime/log.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/runtime/log.c > CMakeFiles/sbxrt_obj.dir/runtime/log.c.i
+
+CMakeFiles/sbxrt_obj.dir/runtime/log.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxrt_obj.dir/runtime/log.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/runtime/log.c -o CMakeFiles/sbxrt_obj.dir/runtime/log.c.s
+
+CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.o: CMakeFiles/sbxrt_obj.dir/flags.make
+CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.o: /work/main/runtime/spawn.c
+CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.o: CMakeFiles/sbxrt_obj.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.o -MF CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.o.d -o CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.o -c /work/main/runtime/spawn.c
+
+CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/runtime/spawn.c > CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.i
+
+CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/runtime/spawn.c -o CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.s
+
+CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.o: CMakeFiles/sbxrt_obj.dir/flags.make
+CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.o: /work/main/runtime/spawn_linux.c
+CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.o: CMakeFiles/sbxrt_obj.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Building C object CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.o -MF CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.o.d -o CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.o -c /work/main/runtime/spawn_linux.c
+
+CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/runtime/spawn_linux.c > CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.i
+
+CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/runtime/spawn_linux.c -o CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.s
+
+CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.o: CMakeFiles/sbxrt_obj.dir/flags.make
+CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.o: /work/main/runtime/linux_ns.c
+CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.o: CMakeFiles/sbxrt_obj.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_10) "Building C object CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.o -MF CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.o.d -o CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.o -c /work/main/runtime/linux_ns.c
+
+CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/runtime/linux_ns.c > CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.i
+
+CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/runtime/linux_ns.c -o CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.s
+
+CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.o: CMakeFiles/sbxrt_obj.dir/flags.make
+CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.o: /work/main/runtime/linux_limits.c
+CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.o: CMakeFiles/sbxrt_obj.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_11) "Building C object CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.o -MF CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.o.d -o CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.o -c /work/main/runtime/linux_limits.c
+
+CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/runtime/linux_limits.c > CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.i
+
+CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/runtime/linux_limits.c -o CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.s
+
+CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.o: CMakeFiles/sbxrt_obj.dir/flags.make
+CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.o: /work/main/runtime/linux_caps.c
+CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.o: CMakeFiles/sbxrt_obj.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_12) "Building C object CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.o -MF CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.o.d -o CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.o -c /work/main/runtime/linux_caps.c
+
+CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/runtime/linux_caps.c > CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.i
+
+CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/runtime/linux_caps.c -o CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.s
+
+CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.o: CMakeFiles/sbxrt_obj.dir/flags.make
+CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.o: /work/main/runtime/linux_landlock.c
+CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.o: CMakeFiles/sbxrt_obj.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_13) "Building C object CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.o -MF CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.o.d -o CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.o -c /work/main/runtime/linux_landlock.c
+
+CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/runtime/linux_landlock.c > CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.i
+
+CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/runtime/linux_landlock.c -o CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.s
+
+CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.o: CMakeFiles/sbxrt_obj.dir/flags.make
+CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.o: /work/main/runtime/linux_seccomp.c
+CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.o: CMakeFiles/sbxrt_obj.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_14) "Building C object CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.o -MF CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.o.d -o CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.o -c /work/main/runtime/linux_seccomp.c
+
+CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/runtime/linux_seccomp.c > CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.i
+
+CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/runtime/linux_seccomp.c -o CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.s
+
 sbxrt_obj: CMakeFiles/sbxrt_obj.dir/runtime/blob_verify.c.o
 sbxrt_obj: CMakeFiles/sbxrt_obj.dir/runtime/capsid.c.o
 sbxrt_obj: CMakeFiles/sbxrt_obj.dir/runtime/strerror.c.o
+sbxrt_obj: CMakeFiles/sbxrt_obj.dir/runtime/load.c.o
+sbxrt_obj: CMakeFiles/sbxrt_obj.dir/runtime/bind.c.o
+sbxrt_obj: CMakeFiles/sbxrt_obj.dir/runtime/env.c.o
+sbxrt_obj: CMakeFiles/sbxrt_obj.dir/runtime/log.c.o
+sbxrt_obj: CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.o
+sbxrt_obj: CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.o
+sbxrt_obj: CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.o
+sbxrt_obj: CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.o
+sbxrt_obj: CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.o
+sbxrt_obj: CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.o
+sbxrt_obj: CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.o
 sbxrt_obj: CMakeFiles/sbxrt_obj.dir/build.make
 .PHONY : sbxrt_obj
 

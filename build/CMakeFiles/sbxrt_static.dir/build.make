@@ -76,11 +76,33 @@ sbxrt_static_OBJECTS =
 sbxrt_static_EXTERNAL_OBJECTS = \
 "/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/blob_verify.c.o" \
 "/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/capsid.c.o" \
-"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/strerror.c.o"
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/strerror.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/load.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/bind.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/env.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/log.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.o" \
+"/work/main/build/CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.o"
 
 libsbxrt.a: CMakeFiles/sbxrt_obj.dir/runtime/blob_verify.c.o
 libsbxrt.a: CMakeFiles/sbxrt_obj.dir/runtime/capsid.c.o
 libsbxrt.a: CMakeFiles/sbxrt_obj.dir/runtime/strerror.c.o
+libsbxrt.a: CMakeFiles/sbxrt_obj.dir/runtime/load.c.o
+libsbxrt.a: CMakeFiles/sbxrt_obj.dir/runtime/bind.c.o
+libsbxrt.a: CMakeFiles/sbxrt_obj.dir/runtime/env.c.o
+libsbxrt.a: CMakeFiles/sbxrt_obj.dir/runtime/log.c.o
+libsbxrt.a: CMakeFiles/sbxrt_obj.dir/runtime/spawn.c.o
+libsbxrt.a: CMakeFiles/sbxrt_obj.dir/runtime/spawn_linux.c.o
+libsbxrt.a: CMakeFiles/sbxrt_obj.dir/runtime/linux_ns.c.o
+libsbxrt.a: CMakeFiles/sbxrt_obj.dir/runtime/linux_limits.c.o
+libsbxrt.a: CMakeFiles/sbxrt_obj.dir/runtime/linux_caps.c.o
+libsbxrt.a: CMakeFiles/sbxrt_obj.dir/runtime/linux_landlock.c.o
+libsbxrt.a: CMakeFiles/sbxrt_obj.dir/runtime/linux_seccomp.c.o
 libsbxrt.a: CMakeFiles/sbxrt_static.dir/build.make
 libsbxrt.a: CMakeFiles/sbxrt_static.dir/link.txt
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_1) "Linking C static library libsbxrt.a"

@@ -29,4 +29,5 @@ CMakeFiles/sbxc_core.dir/compiler/emit.c.o: /work/main/compiler/emit.c \
  /usr/include/x86_64-linux-gnu/bits/floatn.h \
  /usr/include/x86_64-linux-gnu/bits/floatn-common.h \
  /usr/include/x86_64-linux-gnu/bits/stdio.h /work/main/compiler/ir.h \
- /work/main/compiler/../include/sbx/blob.h
+ /work/main/compiler/../include/sbx/blob.h /work/main/compiler/lower.h \
+ /work/main/compiler/blob_write.h
