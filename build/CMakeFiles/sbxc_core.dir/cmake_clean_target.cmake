@@ -1,3 +1,0 @@
-file(REMOVE_RECURSE
-  "libsbxc_core.a"
-)
