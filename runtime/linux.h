@@ -1,0 +1,99 @@
+/*
+ * linux.h - the Linux backend's internals.  The parent (spawn_linux.c)
+ * decides everything in a struct lx_plan before cloning; the child (the
+ * sandbox's init) only makes system calls with it: no allocation, no
+ * stdio, nothing that takes a lock another thread could hold.
+ *
+ * Child steps, in order (each in its own file):
+ *   linux_ns.c       user namespace maps, mounts from the blob, /proc, lo
+ *   linux_limits.c   rlimits, the PID namespace's pid_max
+ *   linux_caps.c     every capability set emptied, no_new_privs
+ *   linux_landlock.c the Landlock ruleset
+ *   linux_seccomp.c  the seccomp filter
+ */
+#ifndef SBX_LINUX_H
+#define SBX_LINUX_H
+
+#include "backend.h"
+
+#include <signal.h>
+#include <sys/types.h>
+
+#define LX_MAX_MOUNTS  256     /* mount operations in one blob */
+#define LX_MAX_RLIMITS 8
+#define LX_MSG_SIZE    240
+#define LX_NOTES_SIZE  2048    /* what the parent keeps of the child's notes */
+#define LX_DEGRADED_SIZE 1024
+
+/* Records the child sends the parent over the report pipe (< PIPE_BUF: atomic). */
+enum lx_report_kind {
+	LX_R_NOTE = 1,      /* something skipped or degraded, for the log */
+	LX_R_FAIL = 2,      /* setup failed; nothing will run */
+	LX_R_EXECFAIL = 3,  /* the command could not be exec'd; err = errno */
+	LX_R_READY = 4,     /* the command runs */
+	LX_R_EXIT = 5,      /* the command ended; err = its wait status */
+};
+
+struct lx_report {
+	int32_t kind;
+	int32_t err;
+	int32_t code;       /* LX_R_FAIL: an SBX_E_* code */
+	char msg[LX_MSG_SIZE];
+};
+
+struct lx_rlim {
+	int resource;
+	uint64_t soft, hard;
+};
+
+struct lx_plan {
+	const struct rt_spawn *s;
+	/* namespaces */
+	int userns, netns;
+	char uid_map[48], gid_map[48];   /* "U U 1\n": the caller's ids, mapped 1:1 */
+	/* mounts: 1 = apply op i (IF_INSIDE decided against the bound paths) */
+	uint8_t apply[LX_MAX_MOUNTS];
+	/* Landlock, masked to what the kernel supports */
+	int ll_abi;
+	uint64_t ll_fs, ll_net, ll_scoped;
+	/* limits */
+	struct lx_rlim rlim[LX_MAX_RLIMITS];
+	size_t nrlim;
+	uint64_t pid_max;   /* 0 = leave it */
+	int best_effort;
+	/* the report pipe's write end, in the child */
+	int report_fd;
+	sigset_t child_mask;/* the signals init waits for */
+};
+
+/* ---- child side (linux_*.c) ---- */
+
+/* Sends a record; a failed write is ignored (the parent then sees EOF). */
+RT_HIDDEN void lx_report(const struct lx_plan *P, int kind, int err, int code, const char *msg);
+/* Joins up to four strings (NULLs skipped) into a report message and sends it. */
+RT_HIDDEN void lx_note(const struct lx_plan *P, const char *a, const char *b, const char *c,
+                       const char *d);
+/* Reports a failed step: "what: path: strerror(err)"; returns -1. */
+RT_HIDDEN int lx_fail(const struct lx_plan *P, int code, const char *what, const char *path, int err);
+
+RT_HIDDEN int lx_setup_userns(const struct lx_plan *P);
+RT_HIDDEN int lx_setup_mounts(const struct lx_plan *P);
+RT_HIDDEN int lx_setup_proc(const struct lx_plan *P);
+RT_HIDDEN int lx_setup_loopback(const struct lx_plan *P);
+RT_HIDDEN int lx_setup_limits(const struct lx_plan *P);
+RT_HIDDEN int lx_drop_caps(const struct lx_plan *P);
+RT_HIDDEN int lx_setup_landlock(const struct lx_plan *P);
+RT_HIDDEN int lx_setup_seccomp(const struct lx_plan *P);
+
+/* ---- parent side planning ---- */
+
+/* The running kernel's Landlock ABI (0 when Landlock is unavailable). */
+RT_HIDDEN int lx_landlock_abi(void);
+/* Rights the given ABI knows. */
+RT_HIDDEN uint64_t lx_ll_fs_known(int abi);
+RT_HIDDEN uint64_t lx_ll_net_known(int abi);
+RT_HIDDEN uint64_t lx_ll_scope_known(int abi);
+/* Kernel release >= major.minor? */
+RT_HIDDEN int lx_kernel_at_least(int major, int minor);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * spawn.c - the platform-neutral half of sbx_spawn: bind the parameters,
+ * check that the writable roots exist, filter the environment, then hand
+ * a prepared struct rt_spawn to the backend.  Also the exit log line.
+ */
+#include "backend.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A writable root that does not exist would silently shrink the sandbox's
+   usefulness (and the mount/Landlock steps would skip it): refuse. */
+static int check_roots(struct sbx_ctx *ctx, const struct rt_paths *paths)
+{
+	const struct sbx_view *v = &ctx->view;
+	for (size_t i = 0; i < v->nrules; i++) {
+		if (v->rules[i].kind != SBX_FS_WRITABLE)
+			continue;
+		const char *p = paths->path[v->rules[i].path];
+		struct stat st;
+		if (!p)
+			continue;
+		if (stat(p, &st) != 0)
+			return rt_fail(ctx, SBX_E_ROOT, "the writable root %s does not exist (%s)", p,
+			               strerror(errno));
+	}
+	return SBX_OK;
+}
+
+/* The command's working directory, absolute and resolved; malloc'd. */
+static char *resolve_cwd(struct sbx_ctx *ctx, const char *cwd, int *rc)
+{
+	char *real = cwd ? realpath(cwd, NULL) : getcwd(NULL, 0);
+	if (!real)
+		*rc = rt_fail(ctx, SBX_E_ARG, "cannot use the working directory %s: %s",
+		              cwd ? cwd : "(current)", strerror(errno));
+	return real;
+}
+
+static int prepare(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct rt_spawn *s,
+                   struct rt_paths *paths, struct rt_env *env)
+{
+	int rc = SBX_OK;
+	char *cwd = resolve_cwd(ctx, o->cwd, &rc);
+	if (!cwd)
+		return rc;
+	rc = rt_bind_paths(ctx, cwd, o->envp, rt_backend_platform(), paths);
+	if (rc == SBX_OK)
+		rc = check_roots(ctx, paths);
+	if (rc == SBX_OK)
+		rc = rt_env_filter(ctx, o->envp, paths->tmpdir, rt_backend_platform(), env);
+	if (rc == SBX_OK) {
+		*s = (struct rt_spawn){ ctx, &ctx->view, paths, env, o->argv, cwd, o->redirect,
+		                        { o->stdio[0], o->stdio[1], o->stdio[2] }, ctx->log_fd };
+		return SBX_OK;
+	}
+	free(cwd);
+	return rc;
+}
+
+int sbx_spawn(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct sbx_proc *proc)
+{
+	if (!ctx || !o || !proc)
+		return SBX_E_ARG;
+	memset(proc, 0, sizeof *proc);
+	proc->pid = proc->pidfd = proc->status_fd = proc->forward_fd = proc->log_fd = -1;
+	ctx->err[0] = 0;
+	if (!ctx->loaded)
+		return rt_fail(ctx, SBX_E_NOBLOB, "no policy blob is loaded");
+	if (!o->argv || !o->argv[0] || !o->argv[0][0])
+		return rt_fail(ctx, SBX_E_ARG, "no command to run");
+	struct rt_paths paths;
+	struct rt_env env;
+	struct rt_spawn s;
+	memset(&paths, 0, sizeof paths);
+	memset(&env, 0, sizeof env);
+	int rc = prepare(ctx, o, &s, &paths, &env);
+	if (rc == SBX_OK) {
+		rc = rt_backend_spawn(&s, proc);
+		free((char *)s.cwd);
+	}
+	rt_env_free(&env);
+	rt_paths_free(&paths);
+	return rc;
+}
+
+static void log_exit(const struct sbx_proc *p, const struct sbx_exit *ex)
+{
+	struct rt_json j;
+	rt_json_begin(&j);
+	rt_json_str(&j, "event", "exit");
+	rt_json_time(&j);
+	rt_json_hex(&j, "policy_id", p->policy_id);
+	if (ex->signal)
+		rt_json_raw(&j, "exit_code", "null");
+	else
+		rt_json_i64(&j, "exit_code", ex->exit_code);
+	rt_json_i64(&j, "signal", ex->signal);
+	rt_json_i64(&j, "status", ex->code);
+	rt_json_u64(&j, "duration_ms", ex->duration_us / 1000);
+	rt_json_u64(&j, "user_ms", ex->user_us / 1000);
+	rt_json_u64(&j, "sys_ms", ex->sys_us / 1000);
+	rt_json_u64(&j, "max_rss_kb", ex->maxrss_kb);
+	rt_json_str(&j, "limit", ex->limit);
+	rt_json_emit(&j, p->log_fd);
+}
+
+int sbx_proc_wait(struct sbx_proc *proc, struct sbx_exit *ex)
+{
+	if (!proc || !ex || proc->pid <= 0 || proc->done)
+		return SBX_E_ARG;
+	memset(ex, 0, sizeof *ex);
+	int rc = rt_backend_wait(proc, ex);
+	if (rc == SBX_OK)
+		log_exit(proc, ex);
+	return rc;
+}
+
+int sbx_proc_kill(const struct sbx_proc *proc, int sig)
+{
+	if (!proc || proc->pid <= 0 || proc->done)
+		return SBX_E_ARG;
+	return rt_backend_kill(proc, sig);
+}

@@ -1,0 +1,724 @@
+/*
+ * spawn_linux.c - the Linux backend.  The parent plans every decision
+ * (struct lx_plan), then clones a child into new namespaces: a user
+ * namespace when not root, mount and PID namespaces always, a network
+ * namespace when the policy is offline.  The child is the namespace's init
+ * (pid 1): it builds the sandbox step by step, fails closed, then forks the
+ * command and reaps until the command ends.  When init dies, the kernel
+ * kills every process in its namespace; init dies when the launcher does
+ * (parent-death signal), so nothing outlives sbxrun, even a SIGKILLed one.
+ *
+ * The child only makes system calls on memory prepared by the parent: it
+ * is a fork of a possibly multithreaded process, so no malloc, no stdio.
+ */
+#include "linux.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* struct clone_args of <linux/sched.h>, spelled out (header clashes with <sched.h>). */
+struct lx_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+	uint64_t stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+#define LX_PID_MAX_MARGIN 300   /* pids below 300 are not reused after the counter wraps */
+#define LX_LOG_ARGV_MAX   64
+#define LX_LOG_ARG_MAX    512
+
+/* Strings the parent collects for the spawn log line: NUL-separated. */
+struct lx_list {
+	char buf[LX_NOTES_SIZE];
+	size_t len;
+	size_t count;
+};
+
+/* Parent-side state of one spawn: the plan, plus what the log reports. */
+struct lx_parent {
+	struct lx_plan P;
+	struct lx_list degraded;   /* what best effort gave up */
+	struct lx_list notes;      /* what the child skipped */
+	const char *nproc_by, *mem_by, *cpu_by;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void list_add(struct lx_list *l, const char *fmt, ...)
+{
+	char item[LX_MSG_SIZE + 16];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(item, sizeof item, fmt, ap);
+	va_end(ap);
+	size_t n = strlen(item) + 1;
+	if (l->len + n > sizeof l->buf)
+		return;   /* the log keeps the first notes; later ones are dropped */
+	memcpy(l->buf + l->len, item, n);
+	l->len += n;
+	l->count++;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint32_t rt_backend_platform(void)
+{
+	return SBX_PLAT_LINUX;
+}
+
+/* ================= child side ================= */
+
+/* strncat without the quadratic surprise: appends src to buf (size bytes). */
+static void cat(char *buf, size_t size, const char *src)
+{
+	size_t n = strlen(buf);
+	while (src && *src && n + 1 < size)
+		buf[n++] = *src++;
+	buf[n] = 0;
+}
+
+void lx_report(const struct lx_plan *P, int kind, int err, int code, const char *msg)
+{
+	struct lx_report r;
+	memset(&r, 0, sizeof r);
+	r.kind = kind;
+	r.err = err;
+	r.code = code;
+	cat(r.msg, sizeof r.msg, msg);
+	ssize_t w = write(P->report_fd, &r, sizeof r);
+	(void)w;
+}
+
+void lx_note(const struct lx_plan *P, const char *a, const char *b, const char *c, const char *d)
+{
+	char msg[LX_MSG_SIZE] = "";
+	cat(msg, sizeof msg, a);
+	cat(msg, sizeof msg, b);
+	cat(msg, sizeof msg, c);
+	cat(msg, sizeof msg, d);
+	lx_report(P, LX_R_NOTE, 0, 0, msg);
+}
+
+int lx_fail(const struct lx_plan *P, int code, const char *what, const char *path, int err)
+{
+	char msg[LX_MSG_SIZE] = "";
+	cat(msg, sizeof msg, what);
+	if (path) {
+		cat(msg, sizeof msg, " ");
+		cat(msg, sizeof msg, path);
+	}
+	cat(msg, sizeof msg, ": ");
+	cat(msg, sizeof msg, strerrordesc_np(err) ? strerrordesc_np(err) : "unknown error");
+	lx_report(P, LX_R_FAIL, err, code, msg);
+	return -1;
+}
+
+/* Puts the requested stdio in place and keeps only it and the report pipe (as fd 3). */
+static int child_fds(struct lx_plan *P)
+{
+	const struct rt_spawn *s = P->s;
+	int tmp[3] = { -1, -1, -1 };
+	for (int i = 0; s->redirect && i < 3; i++)
+		if (s->stdio[i] >= 0 && (tmp[i] = fcntl(s->stdio[i], F_DUPFD_CLOEXEC, 10)) < 0)
+			return lx_fail(P, SBX_E_SETUP, "cannot set up standard I/O", NULL, errno);
+	for (int i = 0; i < 3; i++)
+		if (tmp[i] >= 0 && dup2(tmp[i], i) < 0)
+			return lx_fail(P, SBX_E_SETUP, "cannot set up standard I/O", NULL, errno);
+	if (P->report_fd != 3) {
+		if (dup3(P->report_fd, 3, O_CLOEXEC) < 0)
+			return lx_fail(P, SBX_E_SETUP, "cannot move the report pipe", NULL, errno);
+		P->report_fd = 3;
+	}
+	if (syscall(SYS_close_range, 4u, ~0u, 0u) != 0)
+		for (int fd = 4; fd < 1024; fd++)
+			close(fd);
+	return 0;
+}
+
+/* Default dispositions everywhere; the signals init handles are blocked for sigwaitinfo. */
+static void child_signals(const struct lx_plan *P)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL);
+	sigprocmask(SIG_SETMASK, &P->child_mask, NULL);
+}
+
+/* Dies with the launcher; if the launcher is already gone, stop here. */
+static int child_tie_to_parent(const struct lx_plan *P)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+		return lx_fail(P, SBX_E_SETUP, "cannot set the parent-death signal", NULL, errno);
+	struct pollfd pfd = { P->report_fd, POLLOUT, 0 };
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR))
+		_exit(125);   /* nobody reads: the launcher died before prctl */
+	return 0;
+}
+
+static int child_setup(struct lx_plan *P)
+{
+	if (child_tie_to_parent(P) != 0 || child_fds(P) != 0)
+		return -1;
+	child_signals(P);
+	if (lx_setup_userns(P) != 0 || lx_setup_mounts(P) != 0 || lx_setup_proc(P) != 0 ||
+	    lx_setup_loopback(P) != 0 || lx_setup_limits(P) != 0)
+		return -1;
+	if (chdir(P->s->cwd) != 0)
+		return lx_fail(P, SBX_E_SETUP, "cannot enter the working directory", P->s->cwd, errno);
+	if (lx_drop_caps(P) != 0 || lx_setup_landlock(P) != 0 || lx_setup_seccomp(P) != 0)
+		return -1;
+	return 0;
+}
+
+/* execvpe, but searching the filtered environment's PATH (glibc uses the caller's). */
+static int exec_search(const struct lx_plan *P)
+{
+	char *const *argv = (char *const *)P->s->argv;
+	char *const *envp = P->s->env->envp;
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, envp);
+		return errno;
+	}
+	const char *path = P->s->env->path ? P->s->env->path : "/usr/local/bin:/usr/bin:/bin";
+	int err = ENOENT, eacces = 0;
+	char buf[4096];
+	for (const char *dir = path; ; ) {
+		const char *end = strchrnul(dir, ':');
+		size_t dn = (size_t)(end - dir), an = strlen(argv[0]);
+		if (dn + an + 2 <= sizeof buf) {
+			memcpy(buf, dir, dn);
+			buf[dn] = dn ? '/' : 0;
+			memcpy(buf + dn + (dn ? 1 : 0), argv[0], an + 1);
+			execve(buf, argv, envp);
+			err = errno;
+			if (err == EACCES)
+				eacces = 1;
+			else if (err != ENOENT && err != ENOTDIR && err != ESTALE && err != ELOOP)
+				return err;
+		}
+		if (!*end)
+			break;
+		dir = end + 1;
+	}
+	return eacces ? EACCES : err;
+}
+
+static void command_main(struct lx_plan *P, int errpipe)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Every fd but 0, 1, 2 closes at exec (errpipe stays usable until then). */
+	syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
+	int err = exec_search(P);
+	ssize_t w = write(errpipe, &err, sizeof err);
+	(void)w;
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+/* Reaps everything; forwards signals to the command; returns its wait status. */
+static int init_loop(const struct lx_plan *P, pid_t cmd)
+{
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&P->child_mask, &si);
+		if (sig != SIGCHLD) {
+			if (sig > 0)
+				kill(cmd, sig);
+			continue;
+		}
+		int st;
+		pid_t pid;
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+			if (pid == cmd)
+				return st;
+	}
+}
+
+static void child_main(struct lx_plan *P)
+{
+	if (child_setup(P) != 0)
+		_exit(125);
+	int ep[2];
+	if (pipe2(ep, O_CLOEXEC) != 0) {
+		lx_fail(P, SBX_E_SETUP, "cannot create a pipe", NULL, errno);
+		_exit(125);
+	}
+	pid_t cmd = fork();
+	if (cmd == 0)
+		command_main(P, ep[1]);
+	close(ep[1]);
+	if (cmd < 0) {
+		lx_fail(P, SBX_E_SETUP, "cannot start the command", NULL, errno);
+		_exit(125);
+	}
+	int err = 0;
+	if (read(ep[0], &err, sizeof err) == (ssize_t)sizeof err)
+		lx_report(P, LX_R_EXECFAIL, err, err == ENOENT ? SBX_E_NOTFOUND : SBX_E_NOEXEC, NULL);
+	else
+		lx_report(P, LX_R_READY, 0, 0, NULL);
+	close(ep[0]);
+	int st = init_loop(P, cmd);
+	lx_report(P, LX_R_EXIT, st, 0, NULL);
+	_exit(0);
+}
+
+/* ================= parent side: planning ================= */
+
+static int plan_namespaces(struct lx_parent *X)
+{
+	struct lx_plan *P = &X->P;
+	P->userns = geteuid() != 0;
+	P->netns = X->P.s->v->network->mode == SBX_NET_OFFLINE;
+	snprintf(P->uid_map, sizeof P->uid_map, "%u %u 1\n", (unsigned)geteuid(), (unsigned)geteuid());
+	snprintf(P->gid_map, sizeof P->gid_map, "%u %u 1\n", (unsigned)getegid(), (unsigned)getegid());
+	sigemptyset(&P->child_mask);
+	const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaddset(&P->child_mask, sigs[i]);
+	return SBX_OK;
+}
+
+/* Is path inside (or at) a bound rule path of a kind `want` accepts? */
+static int inside_rule(const struct rt_spawn *s, const char *path, int kinds)
+{
+	for (size_t j = 0; j < s->v->nrules; j++) {
+		const char *root = s->paths->path[s->v->rules[j].path];
+		if (root && ((1 << s->v->rules[j].kind) & kinds) && rt_path_within(root, path))
+			return 1;
+	}
+	return 0;
+}
+
+/* Is path strictly inside an earlier cover (HIDE or RDONLY) that will be applied? */
+static int inside_cover(const struct lx_plan *P, size_t i, const char *path)
+{
+	const struct rt_spawn *s = P->s;
+	for (size_t j = 0; j < i; j++) {
+		const char *c = s->paths->path[s->v->mounts[j].path];
+		if (P->apply[j] && s->v->mounts[j].op != SBX_MNT_EXPOSE && c &&
+		    strcmp(c, path) != 0 && rt_path_within(c, path))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * IF_INSIDE ops depend on the bound values: a read-only bind only inside a
+ * writable root, a cover only inside a readable one, a re-exposure only
+ * inside a cover.  Ties go to the restrictive side.
+ */
+static int plan_mounts(struct lx_parent *X)
+{
+	struct lx_plan *P = &X->P;
+	const struct sbx_view *v = P->s->v;
+	if (v->nmounts > LX_MAX_MOUNTS)
+		return rt_fail(P->s->ctx, SBX_E_BLOB, "too many mount operations (limit is %d)",
+		               LX_MAX_MOUNTS);
+	for (size_t i = 0; i < v->nmounts; i++) {
+		const struct sbx_lx_mount *m = &v->mounts[i];
+		const char *path = P->s->paths->path[m->path];
+		int apply = path != NULL;
+		if (apply && (m->flags & SBX_MNT_F_IF_INSIDE)) {
+			if (m->op == SBX_MNT_RDONLY)
+				apply = inside_rule(P->s, path, 1 << SBX_FS_WRITABLE);
+			else if (m->op == SBX_MNT_HIDE)
+				apply = inside_rule(P->s, path, (1 << SBX_FS_WRITABLE) | (1 << SBX_FS_READONLY));
+			else
+				apply = inside_cover(P, i, path);
+		}
+		P->apply[i] = (uint8_t)apply;
+	}
+	return SBX_OK;
+}
+
+static int plan_landlock(struct lx_parent *X)
+{
+	struct lx_plan *P = &X->P;
+	const struct sbx_lx_landlock *ll = P->s->v->landlock;
+	int abi = lx_landlock_abi();
+	if (!ll)
+		return SBX_OK;
+	if (abi < (int)ll->abi_min && !P->best_effort)
+		return rt_fail(P->s->ctx, SBX_E_UNSUPPORTED,
+		               abi ? "the kernel's Landlock ABI is %d, the policy needs ABI %u "
+		                     "(use `enforcement best-effort;` to run degraded)"
+		                   : "Landlock is not available (ABI %d), the policy needs ABI %u; "
+		                     "enable it with lsm=landlock on the kernel command line",
+		               abi, ll->abi_min);
+	P->ll_abi = abi;
+	P->ll_fs = ll->handled_fs & lx_ll_fs_known(abi);
+	P->ll_net = ll->handled_net & lx_ll_net_known(abi);
+	P->ll_scoped = ll->scoped & lx_ll_scope_known(abi);
+	if (!abi)
+		list_add(&X->degraded, "landlock: not available: filesystem rules other than mounts are "
+		         "not enforced");
+	else if (P->ll_fs != ll->handled_fs || P->ll_net != ll->handled_net ||
+	         P->ll_scoped != ll->scoped)
+		list_add(&X->degraded, "landlock: ABI %d lacks fs rights 0x%llx, net 0x%llx, scopes "
+		         "0x%llx", abi, (unsigned long long)(ll->handled_fs & ~P->ll_fs),
+		         (unsigned long long)(ll->handled_net & ~P->ll_net),
+		         (unsigned long long)(ll->scoped & ~P->ll_scoped));
+	return SBX_OK;
+}
+
+/* Processes: RLIMIT_NPROC (not enforced by the kernel for root) and pid_max. */
+static int plan_nproc(struct lx_parent *X, uint64_t limit)
+{
+	struct lx_plan *P = &X->P;
+	int per_ns = lx_kernel_at_least(6, 14);   /* pid_max became per PID namespace in 6.14 */
+	/* The kernel's floor is 301; pids below 300 are not reused after a wrap, so
+	   limit + 300 keeps `limit` pids available at any time, and at most
+	   limit + 299 processes can exist at once. */
+	if (per_ns && limit <= (1u << 22) - LX_PID_MAX_MARGIN)
+		P->pid_max = limit + LX_PID_MAX_MARGIN;
+	else
+		per_ns = 0;
+	if (P->userns)
+		X->nproc_by = per_ns ? "RLIMIT_NPROC (exact) and the PID namespace's pid_max" : "RLIMIT_NPROC";
+	else if (per_ns)
+		X->nproc_by = "the PID namespace's pid_max (at most the limit + 299 at once; "
+		              "RLIMIT_NPROC does not bind root)";
+	else if (!P->best_effort)
+		return rt_fail(P->s->ctx, SBX_E_UNSUPPORTED, "nothing on this kernel can limit the "
+		               "processes of root without cgroups (needs Linux 6.14 for a PID "
+		               "namespace pid_max)");
+	else
+		list_add(&X->degraded, "processes: not limited (root, kernel before 6.14)");
+	return SBX_OK;
+}
+
+static int plan_limits(struct lx_parent *X)
+{
+	struct lx_plan *P = &X->P;
+	const struct sbx_view *v = P->s->v;
+	if (v->nrlimits > LX_MAX_RLIMITS)
+		return rt_fail(P->s->ctx, SBX_E_BLOB, "too many rlimits (limit is %d)", LX_MAX_RLIMITS);
+	for (size_t i = 0; i < v->nrlimits; i++) {
+		const struct sbx_lx_rlimit *r = &v->rlimits[i];
+		P->rlim[P->nrlim++] = (struct lx_rlim){ (int)r->resource, r->soft, r->hard };
+		if (r->resource == SBX_RLIMIT_AS)
+			X->mem_by = "RLIMIT_AS (address space, per process)";
+		else if (r->resource == SBX_RLIMIT_CPU)
+			X->cpu_by = "RLIMIT_CPU (per process: SIGXCPU, then SIGKILL one second later)";
+		else if (r->resource == SBX_RLIMIT_NPROC && plan_nproc(X, r->soft) != SBX_OK)
+			return SBX_E_UNSUPPORTED;
+	}
+	return SBX_OK;
+}
+
+static int plan(struct lx_parent *X, const struct rt_spawn *s)
+{
+	memset(X, 0, sizeof *X);
+	X->P.s = s;
+	X->P.best_effort = (s->v->header->flags & SBX_BLOB_F_BEST_EFFORT) != 0;
+	if (!(s->v->header->flags & SBX_BLOB_F_LINUX) || !s->v->landlock)
+		return rt_fail(s->ctx, SBX_E_BLOB, "the policy was not compiled for Linux "
+		               "(sbxc compile --target linux)");
+	int rc = plan_namespaces(X);
+	if (rc == SBX_OK)
+		rc = plan_mounts(X);
+	if (rc == SBX_OK)
+		rc = plan_landlock(X);
+	if (rc == SBX_OK)
+		rc = plan_limits(X);
+	return rc;
+}
+
+/* ================= parent side: spawn, log, wait ================= */
+
+static void log_list(struct rt_json *j, const char *key, const struct lx_list *l)
+{
+	rt_json_open(j, key, '[');
+	for (size_t off = 0; off < l->len; off += strlen(l->buf + off) + 1)
+		rt_json_str(j, NULL, l->buf + off);
+	rt_json_close(j, ']');
+}
+
+static void log_argv(struct rt_json *j, const char *const *argv)
+{
+	char arg[LX_LOG_ARG_MAX + 1];
+	size_t i;
+	rt_json_open(j, "argv", '[');
+	for (i = 0; argv[i] && i < LX_LOG_ARGV_MAX; i++) {
+		snprintf(arg, sizeof arg, "%s", argv[i]);
+		rt_json_str(j, NULL, arg);
+	}
+	rt_json_close(j, ']');
+	if (argv[i])
+		rt_json_raw(j, "argv_truncated", "true");
+}
+
+static void log_mechanisms(struct rt_json *j, const struct lx_parent *X)
+{
+	const struct lx_plan *P = &X->P;
+	size_t applied = 0;
+	for (size_t i = 0; i < P->s->v->nmounts; i++)
+		applied += P->apply[i];
+	rt_json_open(j, "mechanisms", '{');
+	rt_json_raw(j, "user_namespace", P->userns ? "true" : "false");
+	rt_json_raw(j, "mount_namespace", "true");
+	rt_json_raw(j, "pid_namespace", "true");
+	rt_json_raw(j, "network_namespace", P->netns ? "true" : "false");
+	rt_json_u64(j, "mount_ops", applied);
+	if (P->ll_abi) {
+		rt_json_open(j, "landlock", '{');
+		rt_json_hex(j, "handled_fs", P->ll_fs);
+		rt_json_hex(j, "handled_net", P->ll_net);
+		rt_json_hex(j, "scoped", P->ll_scoped);
+		rt_json_close(j, '}');
+	} else
+		rt_json_raw(j, "landlock", "null");
+	rt_json_u64(j, "seccomp_insns", P->s->v->nseccomp);
+	rt_json_raw(j, "no_new_privs", "true");
+	rt_json_raw(j, "capabilities_dropped", "true");
+	rt_json_close(j, '}');
+}
+
+static void log_limit(struct rt_json *j, const char *key, uint64_t value, const char *by)
+{
+	if (!value)
+		return;
+	rt_json_open(j, key, '{');
+	rt_json_u64(j, "value", value);
+	rt_json_str(j, "enforced_by", by);
+	rt_json_close(j, '}');
+}
+
+static void log_spawn(const struct lx_parent *X, const struct sbx_proc *proc)
+{
+	const struct rt_spawn *s = X->P.s;
+	const struct sbx_limits *lim = s->v->limits;
+	struct rt_json j;
+	rt_json_begin(&j);
+	rt_json_str(&j, "event", "spawn");
+	rt_json_time(&j);
+	rt_json_i64(&j, "pid", proc->pid);
+	rt_json_hex(&j, "policy_id", s->v->header->policy_id);
+	rt_json_hex(&j, "checksum", s->v->header->checksum);
+	log_argv(&j, s->argv);
+	rt_json_str(&j, "cwd", s->cwd);
+	rt_json_str(&j, "enforcement", X->P.best_effort ? "best-effort" : "strict");
+	rt_json_i64(&j, "landlock_abi", lx_landlock_abi());
+	log_mechanisms(&j, X);
+	rt_json_open(&j, "limits", '{');
+	log_limit(&j, "processes", lim->max_processes, X->nproc_by);
+	log_limit(&j, "memory_bytes", lim->memory_bytes, X->mem_by);
+	log_limit(&j, "cpu_seconds", lim->cpu_seconds, X->cpu_by);
+	log_limit(&j, "wall_seconds", lim->wall_seconds, "the launcher (SIGKILL to the namespace's init)");
+	rt_json_close(&j, '}');
+	log_list(&j, "degraded", &X->degraded);
+	log_list(&j, "notes", &X->notes);
+	rt_json_emit(&j, s->log_fd);
+}
+
+/* Reads the child's records until READY, a failure, or EOF. */
+static int await_ready(struct lx_parent *X, int fd, pid_t pid)
+{
+	struct sbx_ctx *ctx = X->P.s->ctx;
+	struct lx_report r;
+	for (;;) {
+		ssize_t n = read(fd, &r, sizeof r);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof r)
+			return rt_fail(ctx, SBX_E_SETUP, "the sandbox's init (pid %d) died during setup",
+			               (int)pid);
+		r.msg[sizeof r.msg - 1] = 0;
+		if (r.kind == LX_R_NOTE)
+			list_add(&X->notes, "%s", r.msg);
+		else if (r.kind == LX_R_READY)
+			return SBX_OK;
+		else if (r.kind == LX_R_FAIL)
+			return rt_fail(ctx, r.code ? r.code : SBX_E_SETUP, "%s", r.msg);
+		else if (r.kind == LX_R_EXECFAIL)
+			return rt_fail(ctx, r.code, "%s: %s", X->P.s->argv[0], strerrordesc_np(r.err));
+	}
+}
+
+static pid_t do_clone(const struct lx_plan *P, int *pidfd)
+{
+	uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_PIDFD;
+	if (P->userns)
+		flags |= CLONE_NEWUSER;
+	if (P->netns)
+		flags |= CLONE_NEWNET;
+	struct lx_clone_args args;
+	memset(&args, 0, sizeof args);
+	args.flags = flags;
+	args.pidfd = (uint64_t)(uintptr_t)pidfd;
+	args.exit_signal = SIGCHLD;
+	return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+}
+
+static void reap(pid_t pid)
+{
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+static int start(struct lx_parent *X, struct sbx_proc *proc)
+{
+	struct sbx_ctx *ctx = X->P.s->ctx;
+	int rp[2], pidfd = -1;
+	if (pipe2(rp, O_CLOEXEC) != 0)
+		return rt_fail(ctx, SBX_E_SETUP, "cannot create a pipe: %s", strerror(errno));
+	X->P.report_fd = rp[1];
+	proc->start_ns = now_ns();
+	pid_t pid = do_clone(&X->P, &pidfd);
+	if (pid == 0) {
+		close(rp[0]);
+		child_main(&X->P);
+	}
+	int err = errno;
+	close(rp[1]);
+	if (pid < 0) {
+		close(rp[0]);
+		return rt_fail(ctx, SBX_E_UNSUPPORTED, "cannot create the sandbox's namespaces: %s%s",
+		               strerror(err), err == EPERM || err == ENOSPC ?
+		               " (are unprivileged user namespaces disabled?)" : "");
+	}
+	int rc = await_ready(X, rp[0], pid);
+	if (rc != SBX_OK) {
+		reap(pid);
+		close(rp[0]);
+		close(pidfd);
+		return rc;
+	}
+	proc->pid = pid;
+	proc->pidfd = pidfd;
+	proc->status_fd = rp[0];
+	return SBX_OK;
+}
+
+int rt_backend_spawn(const struct rt_spawn *s, struct sbx_proc *proc)
+{
+	struct lx_parent *X = malloc(sizeof *X);
+	if (!X)
+		return rt_fail(s->ctx, SBX_E_NOMEM, "out of memory");
+	int rc = plan(X, s);
+	if (rc == SBX_OK)
+		rc = start(X, proc);
+	if (rc == SBX_OK) {
+		const struct sbx_limits *lim = s->v->limits;
+		proc->wall_ns = lim->wall_seconds > UINT64_MAX / 1000000000u ? 0 :
+		                lim->wall_seconds * 1000000000u;
+		proc->cpu_s = lim->cpu_seconds;
+		proc->policy_id = s->v->header->policy_id;
+		proc->log_fd = s->log_fd;
+		log_spawn(X, proc);
+	}
+	free(X);
+	return rc;
+}
+
+/* Forwards one signal read from the caller's signalfd, unless the terminal sent it. */
+static void forward_signal(const struct sbx_proc *proc)
+{
+	struct signalfd_siginfo si;
+	if (read(proc->forward_fd, &si, sizeof si) != (ssize_t)sizeof si)
+		return;
+	if (si.ssi_code == SI_KERNEL && (si.ssi_signo == SIGINT || si.ssi_signo == SIGQUIT))
+		return;   /* typed at the terminal: the command's process group got it too */
+	kill(proc->pid, (int)si.ssi_signo);
+}
+
+/* Reads the init's EXIT record, if any; 1 and *status when found. */
+static int read_exit(const struct sbx_proc *proc, int *status)
+{
+	struct lx_report r;
+	int found = 0;
+	while (read(proc->status_fd, &r, sizeof r) == (ssize_t)sizeof r)
+		if (r.kind == LX_R_EXIT) {
+			*status = r.err;
+			found = 1;
+		}
+	return found;
+}
+
+static int poll_once(struct sbx_proc *proc)
+{
+	struct pollfd pfd[2] = { { proc->pidfd, POLLIN, 0 }, { proc->forward_fd, POLLIN, 0 } };
+	int timeout = -1;
+	if (proc->wall_ns && !proc->killed_for_wall) {
+		uint64_t now = now_ns(), end = proc->start_ns + proc->wall_ns;
+		uint64_t ms = now >= end ? 0 : (end - now) / 1000000u + 1;
+		timeout = ms > 3600000u ? 3600000 : (int)ms;
+	}
+	int n = poll(pfd, proc->forward_fd >= 0 ? 2 : 1, timeout);
+	if (n == 0 && proc->wall_ns && now_ns() >= proc->start_ns + proc->wall_ns) {
+		kill(proc->pid, SIGKILL);   /* init: the whole namespace goes with it */
+		proc->killed_for_wall = 1;
+	}
+	if (n > 0 && (pfd[1].revents & POLLIN))
+		forward_signal(proc);
+	return n > 0 && (pfd[0].revents & (POLLIN | POLLHUP));
+}
+
+static void fill_exit(const struct sbx_proc *proc, int st, const struct rusage *ru,
+                      struct sbx_exit *ex)
+{
+	ex->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	ex->signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+	ex->code = ex->signal ? 128 + ex->signal : ex->exit_code;
+	ex->duration_us = (now_ns() - proc->start_ns) / 1000u;
+	ex->user_us = (uint64_t)ru->ru_utime.tv_sec * 1000000u + (uint64_t)ru->ru_utime.tv_usec;
+	ex->sys_us = (uint64_t)ru->ru_stime.tv_sec * 1000000u + (uint64_t)ru->ru_stime.tv_usec;
+	ex->maxrss_kb = (uint64_t)ru->ru_maxrss;
+	if (proc->killed_for_wall)
+		ex->limit = "wall";
+	else if (proc->cpu_s && (ex->signal == SIGXCPU || (ex->signal == SIGKILL &&
+	         ex->user_us + ex->sys_us >= proc->cpu_s * 1000000u)))
+		ex->limit = "cpu";
+}
+
+int rt_backend_wait(struct sbx_proc *proc, struct sbx_exit *ex)
+{
+	while (!poll_once(proc))
+		;
+	int st = 0, cmd_st = 0;
+	struct rusage ru;
+	memset(&ru, 0, sizeof ru);
+	while (wait4(proc->pid, &st, 0, &ru) < 0 && errno == EINTR)
+		;
+	if (!read_exit(proc, &cmd_st))
+		cmd_st = st;   /* init itself was killed (wall limit, sbx_proc_kill) */
+	fill_exit(proc, cmd_st, &ru, ex);
+	close(proc->status_fd);
+	close(proc->pidfd);
+	proc->status_fd = proc->pidfd = -1;
+	proc->done = 1;
+	return SBX_OK;
+}
+
+int rt_backend_kill(const struct sbx_proc *proc, int sig)
+{
+	if (syscall(SYS_pidfd_send_signal, proc->pidfd, sig, NULL, 0) != 0 && kill(proc->pid, sig) != 0)
+		return SBX_E_ARG;
+	return SBX_OK;
+}
