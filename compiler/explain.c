@@ -317,22 +317,12 @@ static const char *ace_object(struct ex *x, const struct sbx_win_ace *a, char *b
 
 static int ace_read_unenforced(const struct sbx_win_ace *a)
 {
-#ifdef SBX_ACE_F_READ_UNENFORCED
 	return (a->flags & SBX_ACE_F_READ_UNENFORCED) != 0;
-#else
-	(void)a;
-	return 0;
-#endif
 }
 
 static int mount_readonly_flag(const struct sbx_lx_mount *m)
 {
-#ifdef SBX_MNT_F_READONLY
 	return (m->flags & SBX_MNT_F_READONLY) != 0;
-#else
-	(void)m;
-	return 0;
-#endif
 }
 
 static const char *const lx_offline =

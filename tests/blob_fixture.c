@@ -97,7 +97,9 @@ static void fx_linux(struct fx *f)
 	f->nll_rules = 3;
 	f->mounts[0] = (struct sbx_lx_mount){ SBX_MNT_RDONLY, 2, 0, 3 };
 	f->mounts[1] = (struct sbx_lx_mount){ SBX_MNT_HIDE, 3, SBX_MNT_F_IF_INSIDE, 4 };
-	f->nmounts = 2;
+	f->mounts[2] = (struct sbx_lx_mount){ SBX_MNT_EXPOSE, 1,
+	                                      SBX_MNT_F_IF_INSIDE | SBX_MNT_F_READONLY, 2 };
+	f->nmounts = 3;
 	static const struct sbx_bpf_insn prog[] = {
 		{ 0x20, 0, 0, 4 },            /* 0: ld [arch] */
 		{ 0x15, 1, 0, 0xc000003e },   /* 1: jeq #AUDIT_ARCH_X86_64, 1, 0 */
@@ -132,7 +134,7 @@ static void fx_windows(struct fx *f)
 	f->aces[0] = (struct sbx_win_ace){ 1, SBX_NONE, 0, FX_ACCESS, SBX_ACE_ALLOW, oici,
 	                                   SBX_ACE_F_TEMPORARY, 2 };
 	f->aces[1] = (struct sbx_win_ace){ 3, SBX_NONE, 3, FX_ACCESS, SBX_ACE_DENY, oici,
-	                                   SBX_ACE_F_TEMPORARY, 4 };
+	                                   SBX_ACE_F_TEMPORARY | SBX_ACE_F_READ_UNENFORCED, 4 };
 	f->aces[2] = (struct sbx_win_ace){ SBX_NONE, fx_wstr(f, "\\\\.\\NUL"), 0, 0x12019f,
 	                                   SBX_ACE_ALLOW, 0, SBX_ACE_F_IMPLICIT, SBX_NONE };
 	f->naces = 3;

@@ -191,6 +191,8 @@ Test(explain, text_linux)
 	HAS(out, "      /dev/null: write_file read_file (implicit)\n");
 	HAS(out, "    0: read-only ${WORKSPACE}/.git (rule 3)\n");
 	HAS(out, "    1: hide ${HOME}/.ssh (rule 4) if-inside");
+	HAS(out, "    2: expose ${WORKSPACE} (rule 2) if-inside (only if the bound path is inside an "
+	         "allowed root) read-only\n");
 	HAS(out, "  seccomp: 9 instructions\n      0: ld [arch]\n      1: jeq #0xc000003e, 1, 0\n");
 	HAS(out, "      5: ld [args[0].lo]\n");
 	HAS(out, "      7: ret ERRNO(97)\n      8: ret ALLOW\n");
@@ -208,7 +210,8 @@ Test(explain, text_windows)
 	HAS(out, "    3: S-1-1-0\n");
 	HAS(out, "  privileges deleted: SeDebugPrivilege SeBackupPrivilege\n");
 	HAS(out, "    (A;OICI;0x1301ff;;;cap(${WORKSPACE})) on ${WORKSPACE} (rule 2) temporary");
-	HAS(out, "    (D;OICI;0x1301ff;;;S-1-1-0) on ${HOME}\\.ssh (rule 4)");
+	HAS(out, "    (D;OICI;0x1301ff;;;S-1-1-0) on ${HOME}\\.ssh (rule 4) temporary (reverted after "
+	         "the command); NOTE: read denial is not enforced by a write-restricted token\n");
 	HAS(out, "    (A;;0x12019f;;;cap(${WORKSPACE})) on \\\\.\\NUL implicit\n");
 	HAS(out, "    limits: active-process job-memory die-on-unhandled-exception kill-on-job-close\n");
 	HAS(out, "    UI restrictions: handles readclipboard");
@@ -272,6 +275,7 @@ Test(explain, json_is_valid_and_ordered)
 	HAS(out, "\"text\": \"ld [args[0].lo]\"");
 	HAS(out, "\"windows_advisory\": true");
 	HAS(out, "\"cpu_seconds\": null");
+	HAS(out, "\"read_unenforced\": true,\n        \"note\": \"read denial is not enforced");
 	free(out);
 }
 

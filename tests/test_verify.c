@@ -842,3 +842,15 @@ Test(verify, section_id_zero_is_unknown)
 	EXPECT(&F, SBX_OK);
 	cr_assert_eq(B.v.unknown_optional, 1);
 }
+
+Test(verify, emitter_flags_are_known)
+{
+	F.aces[0].flags = SBX_ACE_F_READ_UNENFORCED;
+	F.mounts[0].flags = SBX_MNT_F_READONLY;
+	EXPECT(&F, SBX_OK);
+	F.aces[0].flags = 8;
+	EXPECT(&F, SBX_E_VALUE);
+	fx_init(&F);
+	F.mounts[0].flags = 4;
+	EXPECT(&F, SBX_E_VALUE);
+}
