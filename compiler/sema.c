@@ -546,6 +546,20 @@ static int note_use(struct sema *s, struct layer *L, const char *name)
 	return 0;
 }
 
+/* A path with an error still uses its parameter: no "not used" warning on top. */
+static int note_broken_use(struct sema *s, struct layer *L, const struct sbx_ast_item *it)
+{
+	const char *close = it->len > 2 && !strncmp(it->text, "${", 2) ? strchr(it->text, '}') : NULL;
+	if (!close)
+		return 0;
+	char *name = strndup(it->text + 2, (size_t)(close - it->text - 2));
+	if (!name)
+		return oom(s);
+	int rc = is_visible(L, name) ? note_use(s, L, name) : 0;
+	free(name);
+	return rc;
+}
+
 static int add_rule(struct sema *s, struct pol *p, const struct sbx_ast_item *it, enum sbx_fs_kind kind)
 {
 	struct sbx_diags *d = &s->c->diags;
@@ -553,7 +567,7 @@ static int add_rule(struct sema *s, struct pol *p, const struct sbx_ast_item *it
 	struct sbx_pathspec ps;
 	if (sbx_path_parse(it->text, it->len, s->windows, &ps, err, sizeof err) < 0) {
 		sbx_error(d, it->loc, "%s", err);
-		return 0;
+		return note_broken_use(s, &p->layer, it);
 	}
 	if (ps.param && !is_visible(&p->layer, ps.param)) {
 		sbx_error(d, it->loc, "parameter '%s' is not declared; add 'param %s;' to the policy",

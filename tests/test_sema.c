@@ -771,3 +771,45 @@ Test(sema, check_all_reports_once)
 	cr_assert_eq(c.diags.nwarnings, 0);
 	sbx_compiler_free(&c);
 }
+
+Test(sema, more_messages)
+{
+	expect_error(HDR "policy p {\n  param W;\n  readonly \"${W}x\";\n}\n",
+	             "test.sbxpol:4:12: error: a parameter must be followed by '/' or end the path\n");
+	expect_error(HDR "policy p {\n  param W;\n  readonly \"${W}/a\\\\bin\";\n}\n",
+	             "test.sbxpol:4:12: error: '\\' means different things on Linux and Windows; use '/' "
+	             "in paths that begin with a parameter\n");
+	expect_error(HDR "policy b extends a {\n  writable \"${W}/.GIT\";\n}\n"
+	             "policy a { param W; readonly \"${W}/.git\"; }\n",
+	             "test.sbxpol:3:12: error: '${W}/.GIT' (writable) and '${W}/.git' (readonly) differ "
+	             "only in case: they conflict on Windows, where paths are case-insensitive\n");
+	expect_error(HDR "policy p {\n  readonly \"\\\\\\\\.\\\\pipe\\\\x\";\n}\n",
+	             "test.sbxpol:3:12: error: device paths ('\\\\.\\', '\\\\?\\') are not allowed in "
+	             "Windows paths\n");
+}
+
+Test(sema, broken_path_still_uses_its_parameter)
+{
+	struct run r;
+	run(&r, HDR "policy p {\n  param W;\n  readonly \"${W}/..\";\n}\n");
+	cr_assert_eq(r.rc, -1);
+	cr_assert_eq(r.c.diags.nwarnings, 0, "%s", r.msgs);
+	run_free(&r);
+}
+
+Test(sema, check_all_unknown_parent_once_and_unused_define)
+{
+	struct sbx_compiler c;
+	sbx_compiler_init(&c);
+	cr_assert_eq(sbx_compiler_define(&c, "NOPE=/x"), 0);
+	struct sbx_ast_file *f = t_parse(&c, HDR "policy a extends zz { }\npolicy b extends a { }\n"
+	                                     "policy c extends b { }\n");
+	cr_assert_eq(sbx_check_all(&c, f), -1);
+	char *msgs = t_render(&c);
+	cr_assert_str_eq(msgs, "test.sbxpol:2:18: error: policy 'a' extends unknown policy 'zz'\n"
+	                 "    policy a extends zz { }\n"
+	                 "                     ^~\n"
+	                 "sbxc: warning: -D NOPE is not used by any policy\n");
+	free(msgs);
+	sbx_compiler_free(&c);
+}
