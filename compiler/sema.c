@@ -238,44 +238,42 @@ static void report_import_cycle(struct sema *s, size_t fi, const struct sbx_ast_
 
 static void visit_file(struct sema *s, size_t fi);
 
-static void import_one(struct sema *s, const struct sbx_ast_file *f, const struct sbx_ast_item *it)
+/* The canonical path of an import (so that one file is loaded once), or NULL (reported). */
+static char *import_key(struct sema *s, const struct sbx_ast_file *f, const struct sbx_ast_item *it)
 {
-	struct sbx_diags *d = &s->c->diags;
-	if (s->depth > SBX_MAX_IMPORT_DEPTH) {
-		sbx_error(d, it->loc, "imports nested too deeply (limit is %d)", SBX_MAX_IMPORT_DEPTH);
-		return;
-	}
 	if (it->len == 0) {
-		sbx_error(d, it->loc, "empty import path");
-		return;
+		sbx_error(&s->c->diags, it->loc, "empty import path");
+		return NULL;
 	}
 	char *path = import_path(f, it->text);
 	if (!path) {
 		oom(s);
-		return;
+		return NULL;
 	}
 	char *key = realpath(path, NULL);
-	if (!key) {
-		sbx_error(d, it->loc, "cannot import '%s': %s", it->text, strerror(errno));
-		free(path);
-		return;
-	}
+	if (!key)
+		sbx_error(&s->c->diags, it->loc, "cannot import '%s': %s", it->text, strerror(errno));
 	free(path);
+	return key;
+}
+
+static void import_one(struct sema *s, const struct sbx_ast_file *f, const struct sbx_ast_item *it)
+{
+	if (s->depth > SBX_MAX_IMPORT_DEPTH) {
+		sbx_error(&s->c->diags, it->loc, "imports nested too deeply (limit is %d)", SBX_MAX_IMPORT_DEPTH);
+		return;
+	}
+	char *key = import_key(s, f, it);
+	if (!key)
+		return;
 	long k = find_file(s, key);
-	if (k >= 0) {
-		if (s->files[k].on_stack)
-			report_import_cycle(s, (size_t)k, it);
-		free(key);
-		return;
-	}
-	if (s->nfiles >= MAX_FILES) {
-		sbx_error(d, it->loc, "too many imported files (limit is %d)", MAX_FILES);
-		free(key);
-		return;
-	}
-	struct sbx_ast_file *g = sbx_load(s->c, key, it->loc);
+	if (k >= 0 && s->files[k].on_stack)
+		report_import_cycle(s, (size_t)k, it);
+	else if (k < 0 && s->nfiles >= MAX_FILES)
+		sbx_error(&s->c->diags, it->loc, "too many imported files (limit is %d)", MAX_FILES);
+	struct sbx_ast_file *g = k < 0 && s->nfiles < MAX_FILES ? sbx_load(s->c, key, it->loc) : NULL;
 	if (!g) {
-		free(key);
+		free(key);   /* already visited (importing twice is harmless), or an error */
 		return;
 	}
 	k = add_file(s, g, key, it->text);
@@ -908,18 +906,28 @@ static int same_fold(const struct srule *a, const struct srule *b)
 	return fold_cmp(&a, &b) == 0;
 }
 
-static void report_case_conflict(struct sema *s, const struct srule *a, const struct srule *b)
+/*
+ * Two paths that Windows sees as one: different kinds conflict; the same
+ * kind on a Windows-only path is a duplicate (on Linux the two differ).
+ */
+static void report_case_clash(struct sema *s, const struct srule *a, const struct srule *b)
 {
 	char pa[SBX_MAX_PATH_LEN + 80], pb[SBX_MAX_PATH_LEN + 80];
 	show_path(a, pa, sizeof pa);
 	show_path(b, pb, sizeof pb);
-	sbx_error(&s->c->diags, a->loc, "'%s' (%s) and '%s' (%s) differ only in case: they conflict "
-	          "on Windows, where paths are case-insensitive", pa, kind_names[a->kind], pb,
-	          kind_names[b->kind]);
+	if (a->kind != b->kind)
+		sbx_error(&s->c->diags, a->loc, "'%s' (%s) and '%s' (%s) differ only in case: they "
+		          "conflict on Windows, where paths are case-insensitive", pa, kind_names[a->kind],
+		          pb, kind_names[b->kind]);
+	else if (a->platforms == SBX_PLAT_WINDOWS && b->platforms == SBX_PLAT_WINDOWS)
+		sbx_warning(&s->c->diags, a->loc, "duplicate rule: '%s' and '%s' are the same path on "
+		            "Windows, where paths are case-insensitive", pa, pb);
+	else
+		return;
 	sbx_note(&s->c->diags, b->loc, "the other rule is here");
 }
 
-/* Two Windows paths equal but for case, with different kinds. */
+/* Rules for Windows paths that are equal but for case. */
 static int check_case_conflicts(struct sema *s, const struct merged *m, const struct pol *target)
 {
 	const struct srule **v = malloc((m->n + 1) * sizeof *v);
@@ -933,10 +941,10 @@ static int check_case_conflicts(struct sema *s, const struct merged *m, const st
 		qsort(v, n, sizeof *v, fold_cmp);
 	for (size_t i = 0; i + 1 < n; i++) {
 		for (size_t j = i + 1; j < n && same_fold(v[i], v[j]); j++) {
-			if (v[i]->kind == v[j]->kind || (v[i]->owner != target && v[j]->owner != target))
+			if (v[i]->owner != target && v[j]->owner != target)
 				continue;
 			int swap = v[i]->owner != target || (v[j]->owner == target && v[j]->seq > v[i]->seq);
-			report_case_conflict(s, swap ? v[j] : v[i], swap ? v[i] : v[j]);
+			report_case_clash(s, swap ? v[j] : v[i], swap ? v[i] : v[j]);
 		}
 	}
 	free(v);

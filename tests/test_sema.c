@@ -490,6 +490,18 @@ Test(sema, warnings)
 	               "test.sbxpol:3:12: warning: duplicate rule: policy 'a' already makes this path readonly\n");
 }
 
+Test(sema, drive_paths_differing_in_case)
+{
+	expect_warning(HDR "policy p {\n  readonly \"C:/Tools\";\n  readonly \"c:/tools\";\n}\n",
+	               "test.sbxpol:4:12: warning: duplicate rule: 'C:/tools' and 'C:/Tools' are the same "
+	               "path on Windows, where paths are case-insensitive\n");
+	/* parameter paths still differ on Linux: no warning */
+	struct run r;
+	expect_clean(&r, HDR "policy p { param W; readonly \"${W}/a\", \"${W}/A\"; }\n");
+	cr_assert_eq(r.ir.nrules, 2);
+	run_free(&r);
+}
+
 Test(sema, no_redundancy_across_kinds)
 {
 	struct run r;
