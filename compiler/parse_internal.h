@@ -14,7 +14,7 @@
 
 /* Caps on what one file may hold; each has a "too many X" message. */
 #define SBX_MAX_POLICIES   1024
-#define SBX_MAX_STMTS      4096    /* per policy */
+#define SBX_MAX_STMTS      65536   /* per policy */
 #define SBX_MAX_ITEMS      65536   /* per statement */
 #define SBX_MAX_IMPORTS    256
 
