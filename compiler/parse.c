@@ -220,8 +220,11 @@ void sbx_p_import(struct sbx_parse_state *ps, const struct sbx_token *path)
 void sbx_p_header(struct sbx_parse_state *ps, const struct sbx_token *kw,
                   const struct sbx_token *num, int has_semi)
 {
+	int quiet = ps->quiet;   /* the lexer may have explained it already */
 	(void)kw;
-	ps->quiet = 1;   /* one message for a broken header */
+	ps->quiet = 1;           /* one message for a broken header */
+	if (quiet)
+		return;
 	if (!num) {
 		perr(ps, tok_loc(ps, &ps->cur),
 		     "expected the language version after 'sbxpol', as in 'sbxpol 1;'");

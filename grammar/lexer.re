@@ -38,6 +38,10 @@ void sbx_lex_init(struct sbx_lexer *lx, const struct sbx_source *src, struct sbx
 	lx->d = d;
 	lx->cur = (const unsigned char *)src->text;
 	lx->lim = lx->cur + src->len;
+	/* A UTF-8 byte order mark, as some Windows editors write, is skipped;
+	 * columns on line 1 count from after it (it is invisible when shown). */
+	if (src->len >= 3 && memcmp(lx->cur, "\xef\xbb\xbf", 3) == 0)
+		lx->cur += 3;
 	lx->line_start = lx->cur;
 	lx->line = 1;
 	lx->nerrors = 0;

@@ -69,9 +69,9 @@ static uint64_t expected_tokens(unsigned stateno)
           ENV KEEP DROP SET ENFORCEMENT STRICT BEST_EFFORT.
 
 %type strings {struct sbx_items *}
-%destructor strings { sbx_items_free($$); }
+%destructor strings { (void)ps; sbx_items_free($$); }
 %type names {struct sbx_items *}
-%destructor names { sbx_items_free($$); }
+%destructor names { (void)ps; sbx_items_free($$); }
 %type limkind {int}
 
 /* file := 'sbxpol' NUMBER ';' { import | policy } */

@@ -314,6 +314,15 @@ Test(parser, header_only_and_imports_only)
 	sbx_compiler_free(&c);
 }
 
+Test(parser, byte_order_mark_is_skipped)
+{
+	struct sbx_compiler c;
+	struct sbx_ast_file *f = parse_ok(&c, "\xef\xbb\xbfsbxpol 1;\npolicy a {}\n");
+	cr_expect_eq(f->version, 1);
+	cr_assert_eq(f->npolicies, 1);
+	sbx_compiler_free(&c);
+}
+
 Test(parser, several_policies_in_source_order)
 {
 	struct sbx_compiler c;
@@ -342,6 +351,8 @@ static const struct mistake {
 	  "test.sbxpol:1:8: error: unsupported language version 2 (this sbxc knows version 1)" },
 	{ "sbxpol 1\npolicy p {}\n",
 	  "test.sbxpol:1:9: error: expected ';' after 'sbxpol 1'" },
+	{ "sbxpol 1.0;\npolicy p {}\n",
+	  "test.sbxpol:1:9: error: unexpected character '.'" },
 	{ "sbxpol;\npolicy p {}\n",
 	  "test.sbxpol:1:7: error: expected the language version after 'sbxpol', as in 'sbxpol 1;'" },
 	{ HEAD "  readonly \"/a\"\n  denied \"/b\";\n}\n",
