@@ -36,7 +36,7 @@ struct pol;
 struct srule {
 	char *param;              /* == ref when the parameter stays; NULL when literal or bound */
 	char *suffix;             /* owned (by the layer) */
-	char *ref;                /* owned: the parameter as written, or NULL */
+	char *ref;                /* owned: the parameter as written (param aliases it), or NULL */
 	uint32_t platforms;
 	enum sbx_fs_kind kind;
 	struct sbx_loc loc;
@@ -558,28 +558,37 @@ static int note_broken_use(struct sema *s, struct layer *L, const struct sbx_ast
 	return rc;
 }
 
-static int add_rule(struct sema *s, struct pol *p, const struct sbx_ast_item *it, enum sbx_fs_kind kind)
+/* Parses a rule's path and checks its parameter; 1 with ps filled, 0 (reported) or -1. */
+static int rule_path(struct sema *s, struct pol *p, const struct sbx_ast_item *it,
+                     struct sbx_pathspec *ps)
 {
-	struct sbx_diags *d = &s->c->diags;
 	char err[SBX_PATH_ERR_SIZE];
-	struct sbx_pathspec ps;
-	if (sbx_path_parse(it->text, it->len, s->windows, &ps, err, sizeof err) < 0) {
-		sbx_error(d, it->loc, "%s", err);
+	if (sbx_path_parse(it->text, it->len, s->windows, ps, err, sizeof err) < 0) {
+		sbx_error(&s->c->diags, it->loc, "%s", err);
 		return note_broken_use(s, &p->layer, it);
 	}
-	if (ps.param && !is_visible(&p->layer, ps.param)) {
-		sbx_error(d, it->loc, "parameter '%s' is not declared; add 'param %s;' to the policy",
-		          ps.param, ps.param);
-		sbx_pathspec_free(&ps);
+	if (ps->param && !is_visible(&p->layer, ps->param)) {
+		sbx_error(&s->c->diags, it->loc, "parameter '%s' is not declared; add 'param %s;' to "
+		          "the policy", ps->param, ps->param);
+		sbx_pathspec_free(ps);
 		return 0;
 	}
-	if (ps.param && note_use(s, &p->layer, ps.param) < 0) {
-		sbx_pathspec_free(&ps);
+	if (ps->param && note_use(s, &p->layer, ps->param) < 0) {
+		sbx_pathspec_free(ps);
 		return -1;
 	}
+	return 1;
+}
+
+static int add_rule(struct sema *s, struct pol *p, const struct sbx_ast_item *it, enum sbx_fs_kind kind)
+{
+	struct sbx_pathspec ps;
+	int rc = rule_path(s, p, it, &ps);
+	if (rc <= 0)
+		return rc;
 	if (kind == SBX_FS_WRITABLE)
 		warn_wide_writable(s, &ps, it->loc);
-	char *ref = ps.param;
+	char *ref = ps.param;   /* owns the name; the rule's param aliases it unless -D binds it */
 	int bound = ref ? bind_define(s, &ps, it) : 0;
 	if (bound == 1)
 		ps.param = NULL;
