@@ -321,6 +321,8 @@ static int collect_policies(struct sema *s)
 		const struct sbx_ast_file *f = s->files[i].ast;
 		for (size_t j = 0; j < f->npolicies; j++) {
 			const struct sbx_ast_policy *ap = &f->policies[j];
+			if (!ap->name.text || !ap->name.text[0])
+				continue;   /* a name the parser could not read: already reported */
 			struct pol *first = find_pol(s, ap->name.text);
 			if (first) {
 				sbx_error(&s->c->diags, ap->name.loc, "policy '%s' is defined twice", ap->name.text);
