@@ -47,6 +47,24 @@ int t_compile(const char *text, const char *name, uint32_t targets,
 	return rc;
 }
 
+/* Reads a stream to its end into malloc'd memory (NUL-terminated). */
+static char *slurp(FILE *in, size_t *len)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&buf, &size);
+	if (!m)
+		return NULL;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
+		fwrite(chunk, 1, n, m);
+	fclose(m);
+	if (len)
+		*len = size;
+	return buf;
+}
+
 int t_run(const char *cmd, char **output)
 {
 	char *full = NULL;
@@ -56,14 +74,7 @@ int t_run(const char *cmd, char **output)
 	free(full);
 	if (!p)
 		return -1;
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *m = open_memstream(&buf, &size);
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-		fwrite(chunk, 1, n, m);
-	fclose(m);
+	char *buf = slurp(p, NULL);
 	int st = pclose(p);
 	if (output)
 		*output = buf;
@@ -77,17 +88,8 @@ char *t_read_file(const char *path, size_t *len)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return NULL;
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *m = open_memstream(&buf, &size);
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		fwrite(chunk, 1, n, m);
+	char *buf = slurp(f, len);
 	fclose(f);
-	fclose(m);
-	if (len)
-		*len = size;
 	return buf;
 }
 
