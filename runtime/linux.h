@@ -53,6 +53,9 @@ struct lx_plan {
 	char uid_map[48], gid_map[48];   /* "U U 1\n": the caller's ids, mapped 1:1 */
 	/* mounts: 1 = apply op i (IF_INSIDE decided against the bound paths) */
 	uint8_t apply[LX_MAX_MOUNTS];
+	/* PATHS indices of the writable roots, shortest first (parents before children) */
+	uint32_t roots[LX_MAX_MOUNTS];
+	size_t nroots;
 	/* Landlock, masked to what the kernel supports */
 	int ll_abi;
 	uint64_t ll_fs, ll_net, ll_scoped;

@@ -4,7 +4,13 @@
  * fresh /proc for the new PID namespace, and loopback in a new network
  * namespace.
  *
- * Mount operations, in blob order:
+ * First the whole tree is made read-only in place (recursively, in our
+ * private copy of the mount table) and the writable roots are attached
+ * again, writable: Landlock does not cover chmod, chown, utimes or xattrs,
+ * so without this a sandboxed root could chmod any root-owned file, and
+ * any user her own files, outside the writable roots.
+ *
+ * Then the blob's mount operations, in blob order:
  *   RDONLY  clone the tree at the path and re-attach it read-only (recursive)
  *   HIDE    a directory: an empty tmpfs, made read-only once the EXPOSE
  *           mount points inside it exist; a file: /dev/null, read-only
@@ -54,9 +60,9 @@ int lx_setup_userns(const struct lx_plan *P)
 	return 0;
 }
 
-/* A detached copy of the tree at (dfd, path), set to attrs, attached at target. */
+/* A detached copy of the tree at (dfd, path), attributes set and cleared, attached at target. */
 static int reattach(const struct lx_plan *P, int dfd, const char *path, const char *target,
-                    uint64_t attrs)
+                    uint64_t attrs, uint64_t clear)
 {
 	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE;
 	if (!path[0])
@@ -64,11 +70,17 @@ static int reattach(const struct lx_plan *P, int dfd, const char *path, const ch
 	int fd = (int)syscall(SYS_open_tree, dfd, path, flags);
 	if (fd < 0)
 		return lx_fail(P, SBX_E_SETUP, "mounts: cannot clone the mount tree at", target, errno);
-	struct mount_attr attr = { .attr_set = attrs };
+	struct mount_attr attr = { .attr_set = attrs, .attr_clr = clear };
 	int rc = 0;
-	if (attrs && syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-	                     sizeof attr) != 0)
-		rc = lx_fail(P, SBX_E_SETUP, "mounts: cannot make read-only", target, errno);
+	if ((attrs || clear) && syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+	                                sizeof attr) != 0) {
+		/* A submount the host made read-only stays so (the kernel locks it in a
+		   user namespace): then only the top mount changes. */
+		if (!clear || syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
+			rc = lx_fail(P, SBX_E_SETUP, "mounts: cannot set the attributes of", target, errno);
+		else
+			lx_note(P, "mounts: a read-only submount of ", target, " stays read-only", NULL);
+	}
 	if (rc == 0 && syscall(SYS_move_mount, fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) != 0)
 		rc = lx_fail(P, SBX_E_SETUP, "mounts: cannot attach", target, errno);
 	close(fd);
@@ -84,7 +96,7 @@ static int op_rdonly(const struct lx_plan *P, const char *path)
 		lx_note(P, "mounts: read-only ", path, " skipped: ", strerrordesc_np(errno));
 		return 0;
 	}
-	return reattach(P, AT_FDCWD, path, path, LX_RO_ATTRS);
+	return reattach(P, AT_FDCWD, path, path, LX_RO_ATTRS, 0);
 }
 
 /* Returns 1 when a tmpfs was mounted (to be made read-only later). */
@@ -96,7 +108,7 @@ static int op_hide(const struct lx_plan *P, const char *path)
 		return 0;
 	}
 	if (!S_ISDIR(st.st_mode))
-		return reattach(P, AT_FDCWD, "/dev/null", path, LX_RO_ATTRS | MOUNT_ATTR_NOEXEC);
+		return reattach(P, AT_FDCWD, "/dev/null", path, LX_RO_ATTRS | MOUNT_ATTR_NOEXEC, 0);
 	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") != 0)
 		return lx_fail(P, SBX_E_SETUP, "mounts: cannot cover", path, errno);
 	return 1;
@@ -136,8 +148,9 @@ static int op_expose(const struct lx_plan *P, int src, const char *path, uint32_
 		return 0;   /* did not exist before hiding: noted when it was opened */
 	if (stat(path, &here) != 0 && make_mountpoint(P, path, S_ISDIR(st.st_mode)) != 0)
 		return -1;
-	uint64_t attrs = (flags & SBX_MNT_F_READONLY) ? LX_RO_ATTRS : 0;
-	return reattach(P, src, "", path, attrs);
+	if (flags & SBX_MNT_F_READONLY)
+		return reattach(P, src, "", path, LX_RO_ATTRS, 0);
+	return reattach(P, src, "", path, 0, MOUNT_ATTR_RDONLY);
 }
 
 /* Opens the original of every EXPOSE path before anything covers it. */
@@ -189,6 +202,26 @@ static int seal_covers(const struct lx_plan *P, const uint8_t *covered)
 	return 0;
 }
 
+/* Everything read-only in place, then the writable roots attached again, writable. */
+static int readonly_base(const struct lx_plan *P)
+{
+	int fds[LX_MAX_MOUNTS];
+	const char *const *paths = (const char *const *)P->s->paths->path;
+	for (size_t i = 0; i < P->nroots; i++)
+		if ((fds[i] = open(paths[P->roots[i]], O_PATH | O_CLOEXEC)) < 0)
+			return lx_fail(P, SBX_E_ROOT, "mounts: cannot open the writable root",
+			               paths[P->roots[i]], errno);
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+	int rc = 0;
+	if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof attr) != 0)
+		rc = lx_fail(P, SBX_E_SETUP, "mounts: cannot make the file system read-only", NULL, errno);
+	for (size_t i = 0; i < P->nroots && rc == 0; i++)
+		rc = reattach(P, fds[i], "", paths[P->roots[i]], 0, MOUNT_ATTR_RDONLY);
+	for (size_t i = 0; i < P->nroots; i++)
+		close(fds[i]);
+	return rc;
+}
+
 int lx_setup_mounts(const struct lx_plan *P)
 {
 	const struct sbx_view *v = P->s->v;
@@ -199,7 +232,7 @@ int lx_setup_mounts(const struct lx_plan *P)
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0)
 		return lx_fail(P, SBX_E_SETUP, "mounts: cannot make / a slave mount", NULL, errno);
 	open_sources(P, src);
-	int rc = 0;
+	int rc = readonly_base(P);
 	for (size_t i = 0; i < v->nmounts && rc == 0; i++)
 		if (P->apply[i])
 			rc = apply_op(P, i, src, covered);

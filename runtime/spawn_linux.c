@@ -357,6 +357,26 @@ static int plan_mounts(struct lx_parent *X)
 	return SBX_OK;
 }
 
+/* The writable roots, shortest path first so that a parent is attached before its children. */
+static int plan_roots(struct lx_parent *X)
+{
+	struct lx_plan *P = &X->P;
+	const struct rt_spawn *s = P->s;
+	for (size_t i = 0; i < s->v->nrules; i++) {
+		uint32_t p = s->v->rules[i].path;
+		if (s->v->rules[i].kind != SBX_FS_WRITABLE || !s->paths->path[p])
+			continue;
+		if (P->nroots == LX_MAX_MOUNTS)
+			return rt_fail(s->ctx, SBX_E_BLOB, "too many writable roots (limit is %d)",
+			               LX_MAX_MOUNTS);
+		size_t j = P->nroots++;
+		for (; j > 0 && strlen(s->paths->path[P->roots[j - 1]]) > strlen(s->paths->path[p]); j--)
+			P->roots[j] = P->roots[j - 1];
+		P->roots[j] = p;
+	}
+	return SBX_OK;
+}
+
 static int plan_landlock(struct lx_parent *X)
 {
 	struct lx_plan *P = &X->P;
@@ -443,6 +463,8 @@ static int plan(struct lx_parent *X, const struct rt_spawn *s)
 	int rc = plan_namespaces(X);
 	if (rc == SBX_OK)
 		rc = plan_mounts(X);
+	if (rc == SBX_OK)
+		rc = plan_roots(X);
 	if (rc == SBX_OK)
 		rc = plan_landlock(X);
 	if (rc == SBX_OK)

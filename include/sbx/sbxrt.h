@@ -1,7 +1,7 @@
 /*
- * sbxrt.h - libsbxrt, the sbx runtime: verify a compiled policy blob and
- * look at it through a zero-copy view.  (Spawning lands with the runtime
- * backends.)
+ * sbxrt.h - libsbxrt, the sbx runtime: verify a compiled policy blob, look
+ * at it through a zero-copy view, and run a command confined by it
+ * (sbx_ctx_*, sbx_spawn, sbx_proc_*; docs/runtime.md).
  *
  * The library never allocates on the load/verify path, keeps no global
  * state and never prints.  Every function is safe to call from several
