@@ -74,7 +74,7 @@ int sbx_path_param_name_ok(const char *name, size_t len)
 	if (len == 0 || !is_name_start(name[0]))
 		return 0;
 	for (size_t i = 1; i < len; i++)
-		if (!is_name_start(name[i]) && !(name[i] >= '0' && name[i] <= '9') && name[i] != '-')
+		if (!is_name_start(name[i]) && !(name[i] >= '0' && name[i] <= '9'))
 			return 0;
 	return 1;
 }
@@ -291,8 +291,8 @@ static long split_param(const char *s, size_t n, size_t *name_len, char *err, si
 	if (*name_len == 0)
 		return fail(err, errsz, "empty parameter name in '${}'");
 	if (!sbx_path_param_name_ok(s + 2, *name_len))
-		return fail(err, errsz, "'%.*s' is not a valid parameter name (use letters, digits, '_' "
-		            "and '-', not starting with a digit)", (int)*name_len, s + 2);
+		return fail(err, errsz, "'%.*s' is not a valid parameter name (use letters, digits and '_', "
+		            "not starting with a digit)", (int)*name_len, s + 2);
 	return (long)(close + 1 - s);
 }
 

@@ -416,7 +416,8 @@ static int declare_param(struct sema *s, struct layer *L, const struct sbx_ast_i
 		return 0;
 	}
 	if (!sbx_path_param_name_ok(it->text, it->len)) {
-		sbx_error(d, it->loc, "'%s' is not a valid parameter name", it->text);
+		sbx_error(d, it->loc, "'%s' is not a valid parameter name (use letters, digits and '_', "
+		          "not starting with a digit)", it->text);
 		return 0;
 	}
 	if (!is_visible(L, it->text)) {

@@ -247,3 +247,14 @@ Test(cli, explain_rejects_what_is_not_a_blob)
 	free(cmd);
 	free(out);
 }
+
+Test(cli, parameter_names_are_identifiers)
+{
+	/* A name the runtime could not bind must not reach a blob. */
+	put("p.sbxpol", "sbxpol 1;\npolicy p { param MY-DIR; writable \"${MY-DIR}\"; }\n");
+	char *out = NULL;
+	cr_assert_eq(sbxc("compile p.sbxpol", &out), 1, "%s", out);
+	cr_assert(strstr(out, "p.sbxpol:2:18: error: 'MY-DIR' is not a valid parameter name"), "%s", out);
+	free(out);
+	cr_assert(!exists("p.sbxblob"));
+}

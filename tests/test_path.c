@@ -41,7 +41,7 @@ static const struct ok_case ok_cases[] = {
 	{ "${WORKSPACE}/.git", 1, "WORKSPACE", "/.git", 0 },
 	{ "${W}/a/./b//", 1, "W", "/a/b", 0 },
 	{ "${W}/a/..", 1, "W", "", 0 },
-	{ "${my-dir_2}/x", 1, "my-dir_2", "/x", 0 },
+	{ "${my_dir_2}/x", 1, "my_dir_2", "/x", 0 },
 	{ "${W}/x:y", 0, "W", "/x:y", 0 },          /* Linux only: no Windows checks */
 	{ "${W}/nul", 0, "W", "/nul", 0 },
 	{ "${W}/a.", 0, "W", "/a.", 0 },
@@ -90,10 +90,12 @@ static const struct bad_case bad_cases[] = {
 	{ "x${W}", 1, "a parameter can only begin a path" },
 	{ "${W", 1, "'${' is not closed by '}'" },
 	{ "${}/x", 1, "empty parameter name in '${}'" },
-	{ "${A B}/x", 1, "'A B' is not a valid parameter name (use letters, digits, '_' and '-', "
+	{ "${A B}/x", 1, "'A B' is not a valid parameter name (use letters, digits and '_', "
 	                  "not starting with a digit)" },
-	{ "${1A}", 1, "'1A' is not a valid parameter name (use letters, digits, '_' and '-', "
+	{ "${1A}", 1, "'1A' is not a valid parameter name (use letters, digits and '_', "
 	              "not starting with a digit)" },
+	{ "${MY-DIR}", 1, "'MY-DIR' is not a valid parameter name (use letters, digits and '_', "
+	                  "not starting with a digit)" },
 	{ "${W}x", 1, "a parameter must be followed by '/' or end the path" },
 	{ "C:", 1, "'C:' must be followed by '/' or '\\' (drive-relative paths are not allowed)" },
 	{ "c:tools", 1, "'c:' must be followed by '/' or '\\' (drive-relative paths are not allowed)" },
@@ -189,7 +191,8 @@ Test(path, case_folding)
 Test(path, param_names_and_drives)
 {
 	cr_assert(sbx_path_param_name_ok("WORKSPACE", 9));
-	cr_assert(sbx_path_param_name_ok("_x-1", 4));
+	cr_assert(sbx_path_param_name_ok("_x_1", 4));
+	cr_assert_not(sbx_path_param_name_ok("x-1", 3));
 	cr_assert_not(sbx_path_param_name_ok("1x", 2));
 	cr_assert_not(sbx_path_param_name_ok("", 0));
 	cr_assert_not(sbx_path_param_name_ok("a.b", 3));
