@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
@@ -183,7 +184,7 @@ static int h_waitsig(void)
 	return 42;
 }
 
-static int helper(int argc, char **argv)
+static int run_helper(int argc, char **argv)
 {
 	const char *h = argv[2], *a1 = argc > 3 ? argv[3] : "", *a2 = argc > 4 ? argv[4] : "";
 	if (!strcmp(h, "caps")) return h_caps();
@@ -211,7 +212,7 @@ static int helper(int argc, char **argv)
 __attribute__((constructor)) static void helper_entry(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "--sbx-helper") == 0) {
-		int rc = helper(argc, argv);
+		int rc = run_helper(argc, argv);
 		fflush(NULL);
 		_exit(rc);
 	}

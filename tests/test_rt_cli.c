@@ -1,0 +1,339 @@
+/*
+ * sbxrun and the library API: exit statuses, error messages, the JSON log,
+ * parameter binding and environment filtering, and the everyday commands
+ * that must keep working in a workspace-write sandbox (git, cc, make,
+ * python).
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "escape/harness.c"
+
+static struct sb S;
+static struct sb_result R;
+static char *BLOB;   /* T/p.sbxblob: STD_POLICY compiled */
+
+static char *write_blob_as(const char *policy, const char *name)
+{
+	uint8_t *blob = NULL;
+	size_t len = 0;
+	char *diag = NULL;
+	cr_assert_eq(t_compile(policy, NULL, SBX_PLAT_LINUX, &blob, &len, &diag), 0, "%s", diag);
+	free(diag);
+	char *path = sb_fmt("%s/%s", S.root, name);
+	cr_assert_eq(t_write_file(path, blob, len), 0);
+	free(blob);
+	return path;
+}
+
+static void up(void)
+{
+	sb_setup(&S);
+	BLOB = write_blob_as(STD_POLICY, "p.sbxblob");
+}
+
+static void down(void)
+{
+	sb_result_free(&R);
+	free(BLOB);
+	sb_teardown(&S);
+}
+
+TestSuite(rt_cli, .init = up, .fini = down);
+
+/* Runs sbxrun with the standard bindings, then `args`; output in *out. */
+static int sbxrun(const char *args, char **out)
+{
+	char *cmd = sb_fmt("cd '%s' && PATH=/usr/local/bin:/usr/bin:/bin HOME='%s' %s/sbxrun --policy '%s' --var TMPDIR='%s' "
+	                   "--log '%s' %s", S.ws, S.home, SBX_BINARY_DIR, BLOB, S.tmp, S.log, args);
+	int rc = t_run(cmd, out);
+	free(cmd);
+	return rc;
+}
+
+static void sh(const char *script)
+{
+	sb_result_free(&R);
+	sb_sh(&S, STD_POLICY, script, &R);
+}
+
+/* ---- exit statuses ---- */
+
+Test(rt_cli, exit_code_passes_through)
+{
+	char *out = NULL;
+	cr_expect_eq(sbxrun("-- sh -c 'exit 7'", &out), 7, "%s", out);
+	free(out);
+	cr_expect_eq(sbxrun("-- true", &out), 0, "%s", out);
+	free(out);
+}
+
+Test(rt_cli, signal_death_is_128_plus_n)
+{
+	char *out = NULL;
+	cr_expect_eq(sbxrun("-- sh -c 'kill -USR1 $$'", &out), 128 + 10, "%s", out);
+	free(out);
+}
+
+Test(rt_cli, not_found_is_127)
+{
+	char *out = NULL;
+	cr_expect_eq(sbxrun("-- no-such-command-sbx", &out), 127, "%s", out);
+	cr_expect(strstr(out, "no-such-command-sbx") != NULL, "%s", out);
+	free(out);
+	cr_expect_eq(sbxrun("-- /no/such/path", &out), 127, "%s", out);
+	free(out);
+}
+
+Test(rt_cli, not_executable_is_126)
+{
+	char *out = NULL;
+	cr_expect_eq(sbxrun("-- ./file.txt", &out), 126, "%s", out);
+	free(out);
+}
+
+Test(rt_cli, bad_blob_is_125_with_one_line)
+{
+	char *bad = sb_fmt("%s/bad.sbxblob", S.root);
+	cr_assert_eq(t_write_file(bad, "not a blob at all, just text\n", 29), 0);
+	char *cmd = sb_fmt("%s/sbxrun --policy '%s' -- true", SBX_BINARY_DIR, bad);
+	char *out = NULL;
+	cr_expect_eq(t_run(cmd, &out), 125, "%s", out);
+	cr_expect(strstr(out, "sbxrun: ") == out, "%s", out);
+	cr_expect(strchr(out, '\n') == out + strlen(out) - 1, "more than one line: %s", out);
+	free(out);
+	free(cmd);
+	free(bad);
+}
+
+Test(rt_cli, missing_blob_and_usage_are_125)
+{
+	char *out = NULL;
+	char *cmd = sb_fmt("%s/sbxrun --policy /no/such.sbxblob -- true", SBX_BINARY_DIR);
+	cr_expect_eq(t_run(cmd, &out), 125, "%s", out);
+	cr_expect(strstr(out, "/no/such.sbxblob") != NULL, "%s", out);
+	free(out);
+	free(cmd);
+	cmd = sb_fmt("%s/sbxrun -- true", SBX_BINARY_DIR);
+	cr_expect_eq(t_run(cmd, &out), 125, "%s", out);
+	free(out);
+	free(cmd);
+}
+
+Test(rt_cli, missing_parameter_is_125_naming_it)
+{
+	char *blob = write_blob_as("sbxpol 1;\npolicy t { param CACHE; readonly \"/\"; "
+	                           "writable \"${CACHE}\"; }\n", "c.sbxblob");
+	char *cmd = sb_fmt("%s/sbxrun --policy '%s' -- true", SBX_BINARY_DIR, blob);
+	char *out = NULL;
+	cr_expect_eq(t_run(cmd, &out), 125, "%s", out);
+	cr_expect(strstr(out, "CACHE") != NULL, "%s", out);
+	free(out);
+	free(cmd);
+	free(blob);
+}
+
+Test(rt_cli, missing_writable_root_is_125)
+{
+	char *out = NULL;
+	cr_expect_eq(sbxrun("--var WORKSPACE=/no/such/workspace -- true", &out), 125, "%s", out);
+	cr_expect(strstr(out, "/no/such/workspace") != NULL, "%s", out);
+	cr_expect(strstr(out, "does not exist") != NULL, "%s", out);
+	free(out);
+}
+
+Test(rt_cli, bad_parameter_values_are_125)
+{
+	const char *bad[] = { "--var WORKSPACE=relative/path", "--var WORKSPACE=/a/../b",
+	                      "--var WORKSPACE=/a/./b", "--var WORKSPACE=//a", "--var NOPE=/tmp",
+	                      "--var WORKSPACE", "--var 'WORKSPACE=/a\tb'" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *args = sb_fmt("%s -- true", bad[i]);
+		char *out = NULL;
+		cr_expect_eq(sbxrun(args, &out), 125, "%s: %s", bad[i], out);
+		free(out);
+		free(args);
+	}
+}
+
+Test(rt_cli, cwd_option_and_default_workspace)
+{
+	/* WORKSPACE defaults to the working directory given by --cwd. */
+	char *args = sb_fmt("--cwd '%s' -- sh -c 'pwd; echo x > made'", S.tmp);
+	char *out = NULL;
+	cr_expect_eq(sbxrun(args, &out), 0, "%s", out);
+	cr_expect(strstr(out, S.tmp) != NULL, "%s", out);
+	cr_expect(sb_exists(S.tmp, "made"));
+	free(out);
+	free(args);
+}
+
+/* ---- the JSON log ---- */
+
+Test(rt_cli, log_has_spawn_and_exit_lines)
+{
+	char *out = NULL;
+	cr_expect_eq(sbxrun("-- sh -c 'exit 3'", &out), 3, "%s", out);
+	free(out);
+	char *log = sb_read(S.root, "log.jsonl");
+	char *nl = strchr(log, '\n');
+	cr_assert_not_null(nl, "%s", log);
+	cr_expect(strncmp(log, "{\"event\":\"spawn\"", 16) == 0, "%s", log);
+	const char *spawn_fields[] = { "\"time\":", "\"policy_id\":", "\"checksum\":", "\"argv\":[\"sh\",\"-c\",\"exit 3\"]",
+	                               "\"landlock_abi\":", "\"mechanisms\":{", "\"user_namespace\":",
+	                               "\"network_namespace\":true", "\"seccomp_insns\":", "\"limits\":{",
+	                               "\"wall_seconds\":{\"value\":120", "\"degraded\":[", "\"notes\":[" };
+	for (size_t i = 0; i < sizeof spawn_fields / sizeof spawn_fields[0]; i++)
+		cr_expect(strstr(log, spawn_fields[i]) && strstr(log, spawn_fields[i]) < nl,
+		          "spawn line lacks %s: %s", spawn_fields[i], log);
+	const char *exit_fields[] = { "{\"event\":\"exit\"", "\"exit_code\":3", "\"signal\":0", "\"status\":3",
+	                              "\"duration_ms\":", "\"user_ms\":", "\"sys_ms\":", "\"max_rss_kb\":",
+	                              "\"limit\":null" };
+	for (size_t i = 0; i < sizeof exit_fields / sizeof exit_fields[0]; i++)
+		cr_expect(strstr(nl, exit_fields[i]) != NULL, "exit line lacks %s: %s", exit_fields[i], nl);
+	free(log);
+}
+
+Test(rt_cli, log_escapes_strings)
+{
+	char *out = NULL;
+	cr_expect_eq(sbxrun("-- sh -c 'true \"quote\\\\back\"'", &out), 0, "%s", out);
+	free(out);
+	char *log = sb_read(S.root, "log.jsonl");
+	/* The shell passes two backslashes; JSON doubles each. */
+	cr_expect(strstr(log, "true \\\"quote\\\\\\\\back\\\"") != NULL, "%s", log);
+	free(log);
+}
+
+/* ---- environment ---- */
+
+Test(rt_cli, environment_filtered)
+{
+	const char *policy =
+		"sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; "
+		"writable \"${WORKSPACE}\", \"${TMPDIR}\"; env keep \"PATH\", \"HOME\", \"KEEP_*\", \"GITHUB_TOKEN\", \"*_TOKEN\"; "
+		"env drop \"KEEP_NOT\"; env set CI = \"1\"; }\n";
+	const char *extra[] = { "KEEP_ME=yes", "KEEP_NOT=no", "OTHER=no", "API_TOKEN=secret",
+	                        "GITHUB_TOKEN=ghp", "LD_PRELOAD=/evil.so", "CI=0", "TMPDIR=/elsewhere", NULL };
+	const char *argv[] = { "/usr/bin/env", NULL };
+	sb_result_free(&R);
+	sb_run(&S, policy, argv, extra, &R);
+	cr_assert_eq(R.code, 0, "%s", R.out);
+	cr_expect(strstr(R.out, "KEEP_ME=yes\n") != NULL, "%s", R.out);
+	cr_expect(strstr(R.out, "GITHUB_TOKEN=ghp\n") != NULL, "exact keep beats the built-in drop: %s", R.out);
+	cr_expect(strstr(R.out, "CI=1\n") != NULL, "%s", R.out);
+	cr_expect_null(strstr(R.out, "KEEP_NOT"), "%s", R.out);
+	cr_expect_null(strstr(R.out, "OTHER"), "%s", R.out);
+	cr_expect_null(strstr(R.out, "API_TOKEN"), "a glob keep does not beat the built-in drop: %s", R.out);
+	cr_expect_null(strstr(R.out, "LD_PRELOAD"), "%s", R.out);
+	char *tmp = sb_fmt("TMPDIR=%s\n", S.tmp);
+	cr_expect(strstr(R.out, tmp) != NULL, "TMPDIR is the bound one: %s", R.out);
+	free(tmp);
+}
+
+Test(rt_cli, default_environment_drops_secrets)
+{
+	const char *extra[] = { "AWS_SECRET_ACCESS_KEY=x", "MY_PASSWORD=x", "SSH_AUTH_SOCK=/x",
+	                        "NPM_TOKEN=x", "FINE=ok", NULL };
+	const char *argv[] = { "/usr/bin/env", NULL };
+	sb_result_free(&R);
+	sb_run(&S, STD_POLICY, argv, extra, &R);
+	cr_assert_eq(R.code, 0, "%s", R.out);
+	cr_expect(strstr(R.out, "FINE=ok") != NULL, "%s", R.out);
+	cr_expect_null(strstr(R.out, "=x\n"), "%s", R.out);
+	cr_expect_null(strstr(R.out, "SSH_AUTH_SOCK"), "%s", R.out);
+}
+
+/* ---- the library API ---- */
+
+Test(rt_cli, api_errors)
+{
+	struct sbx_ctx *ctx = sbx_ctx_create();
+	uint8_t junk[64] __attribute__((aligned(8))) = { 1, 2, 3 };
+	cr_expect_eq(sbx_ctx_use_blob(ctx, junk, sizeof junk), SBX_E_BLOB);
+	cr_expect(strstr(sbx_ctx_error(ctx), "not valid") != NULL, "%s", sbx_ctx_error(ctx));
+	cr_expect_null(sbx_ctx_view(ctx));
+	cr_expect_eq(sbx_ctx_bind(ctx, "WORKSPACE", "/tmp"), SBX_E_NOBLOB);
+	cr_expect_eq(sbx_ctx_open_blob(ctx, "/no/such/blob"), SBX_E_IO);
+	cr_expect_eq(sbx_ctx_open_blob(ctx, BLOB), SBX_OK, "%s", sbx_ctx_error(ctx));
+	cr_expect_not_null(sbx_ctx_view(ctx));
+	cr_expect_eq(sbx_ctx_bind(ctx, "NOPE", "/tmp"), SBX_E_PARAM);
+	cr_expect_eq(sbx_ctx_bind(ctx, "WORKSPACE", "tmp"), SBX_E_PARAM);
+	cr_expect_eq(sbx_ctx_bind(ctx, "WORKSPACE", "/tmp/"), SBX_OK, "a trailing slash is fine");
+	struct sbx_spawn_opts o = { 0 };
+	struct sbx_proc p;
+	cr_expect_eq(sbx_spawn(ctx, &o, &p), SBX_E_ARG);
+	cr_expect_str_eq(sbx_rt_strerror(SBX_E_NOTFOUND), "command not found");
+	cr_expect_str_eq(sbx_rt_strerror(SBX_E_CHECKSUM), sbx_strerror(SBX_E_CHECKSUM));
+	sbx_ctx_destroy(&ctx);
+	cr_expect_null(ctx);
+}
+
+/* ---- everyday work that must keep working ---- */
+
+Test(rt_cli, compile_c_with_cc)
+{
+	if (system("command -v cc >/dev/null 2>&1") != 0)
+		cr_skip_test("no C compiler");
+	sh("printf '#include <stdio.h>\\nint main(void){puts(\"built\");return 0;}\\n' > m.c && "
+	   "cc -o m m.c && ./m");
+	cr_expect_eq(R.code, 0, "%s", R.out);
+	cr_expect(strstr(R.out, "built") != NULL, "%s", R.out);
+}
+
+Test(rt_cli, make_builds)
+{
+	if (system("command -v make >/dev/null 2>&1 && command -v cc >/dev/null 2>&1") != 0)
+		cr_skip_test("no make or cc");
+	sh("printf 'all: hello\\nhello: hello.c\\n\\tcc -o hello hello.c\\n' > Makefile && "
+	   "printf 'int main(void){return 0;}\\n' > hello.c && make -s && ./hello && echo made");
+	cr_expect_eq(R.code, 0, "%s", R.out);
+	cr_expect(strstr(R.out, "made") != NULL, "%s", R.out);
+}
+
+Test(rt_cli, python_writes_tmpdir)
+{
+	if (system("command -v python3 >/dev/null 2>&1") != 0)
+		cr_skip_test("no python3");
+	sh("python3 -c 'import tempfile,os\n"
+	   "f=tempfile.NamedTemporaryFile(delete=False); f.write(b\"py\"); f.close()\n"
+	   "print(os.path.dirname(f.name))'");
+	cr_expect_eq(R.code, 0, "%s", R.out);
+	cr_expect(strstr(R.out, S.tmp) != NULL, "python's temp dir is not TMPDIR: %s", R.out);
+}
+
+static int have_git(void)
+{
+	return system("command -v git >/dev/null 2>&1") == 0;
+}
+
+/* A real repository with one commit, made outside the sandbox. */
+static void make_repo(void)
+{
+	char *cmd = sb_fmt("cd '%s' && rm -rf .git && git init -q && git config user.email t@example.com && "
+	                   "git config user.name t && git add file.txt && git commit -qm init", S.ws);
+	cr_assert_eq(t_run(cmd, NULL), 0);
+	free(cmd);
+}
+
+Test(rt_cli, git_status_works_and_commit_fails)
+{
+	if (!have_git())
+		cr_skip_test("no git");
+	make_repo();
+	sh("echo change >> file.txt && git status --porcelain && git diff --stat && git log --oneline");
+	cr_expect_eq(R.code, 0, "%s", R.out);
+	cr_expect(strstr(R.out, " M file.txt") != NULL, "%s", R.out);
+	cr_expect(strstr(R.out, "init") != NULL, "%s", R.out);
+	sh("git commit -qam 'from the sandbox'");
+	cr_expect_neq(R.code, 0, "git commit wrote to the read-only .git: %s", R.out);
+	char *cmd = sb_fmt("cd '%s' && git log --oneline | wc -l", S.ws);
+	char *out = NULL;
+	t_run(cmd, &out);
+	cr_expect_eq(atoi(out), 1, "history changed: %s", out);
+	free(out);
+	free(cmd);
+}

@@ -1,0 +1,276 @@
+/*
+ * Process confinement and job limits: capabilities, setuid, signals and
+ * ptrace across the sandbox boundary, a fork bomb, a memory hog, CPU and
+ * wall limits, and no process surviving the launcher (even a SIGKILLed one).
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "escape/harness.c"
+
+static struct sb S;
+static struct sb_result R;
+
+static void up(void) { sb_setup(&S); }
+static void down(void) { sb_result_free(&R); sb_teardown(&S); }
+
+TestSuite(rt_proc, .init = up, .fini = down);
+
+#define LIMIT_POLICY(limits) \
+	"sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; " \
+	"writable \"${WORKSPACE}\", \"${TMPDIR}\"; network offline; " limits " }\n"
+
+static void helper(const char *policy, const char *name, const char *a1, const char *a2)
+{
+	sb_result_free(&R);
+	sb_helper(&S, policy, name, a1, a2, &R);
+}
+
+static void sh(const char *policy, const char *script)
+{
+	sb_result_free(&R);
+	sb_sh(&S, policy, script, &R);
+}
+
+static void expect_line(const char *line)
+{
+	cr_expect(strstr(R.out, line) != NULL, "missing '%s' in:\n%s", line, R.out);
+}
+
+Test(rt_proc, capability_sets_empty)
+{
+	helper(STD_POLICY, "caps", NULL, NULL);
+	cr_assert_eq(R.code, 0, "%s", R.out);
+	expect_line("CapInh:\t0000000000000000");
+	expect_line("CapPrm:\t0000000000000000");
+	expect_line("CapEff:\t0000000000000000");
+	expect_line("CapBnd:\t0000000000000000");
+	expect_line("CapAmb:\t0000000000000000");
+	expect_line("NoNewPrivs:\t1");
+}
+
+Test(rt_proc, setuid_binary_does_not_elevate)
+{
+	if (geteuid() != 0)
+		cr_skip_test("creating a setuid binary owned by another user needs root");
+	/* Owned by nobody: a working setuid bit would change the euid to 65534. */
+	char *cmd = sb_fmt("cp '%s' '%s/suid' && chown 65534:65534 '%s/suid' && chmod 4755 '%s/suid' && "
+	                   "cp '%s' '%s/suidroot' && chmod 4755 '%s/suidroot'", S.exe, S.outside,
+	                   S.outside, S.outside, S.exe, S.outside, S.outside);
+	cr_assert_eq(t_run(cmd, NULL), 0);
+	free(cmd);
+	char *bin = sb_fmt("%s/suid", S.outside), *root_bin = sb_fmt("%s/suidroot", S.outside);
+	const char *argv[] = { bin, "--sbx-helper", "caps", NULL };
+	sb_result_free(&R);
+	sb_run(&S, STD_POLICY, argv, NULL, &R);
+	cr_expect_eq(R.code, 0, "%s", R.out);
+	expect_line("euid=0\n");
+	const char *argv2[] = { root_bin, "--sbx-helper", "caps", NULL };
+	sb_result_free(&R);
+	sb_run(&S, STD_POLICY, argv2, NULL, &R);
+	expect_line("CapEff:\t0000000000000000");
+	expect_line("CapPrm:\t0000000000000000");
+	free(bin);
+	free(root_bin);
+}
+
+static pid_t start_victim(void)
+{
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		execl("/bin/sleep", "sleep", "1000", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void end_victim(pid_t pid)
+{
+	int st;
+	cr_expect_eq(waitpid(pid, &st, WNOHANG), 0, "the outside process died");
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+}
+
+Test(rt_proc, kill_outside_process_refused)
+{
+	pid_t v = start_victim();
+	char p[16];
+	snprintf(p, sizeof p, "%d", (int)v);
+	helper(STD_POLICY, "kill", p, NULL);
+	cr_expect_neq(R.code, 0, "%s", R.out);
+	sh(STD_POLICY, "kill -9 -1; true");   /* everything it can see */
+	end_victim(v);
+}
+
+Test(rt_proc, ptrace_outside_process_refused)
+{
+	pid_t v = start_victim();
+	char p[16];
+	snprintf(p, sizeof p, "%d", (int)v);
+	helper(STD_POLICY, "ptrace", p, NULL);
+	cr_expect_neq(R.code, 0, "%s", R.out);
+	expect_line("refused");
+	end_victim(v);
+}
+
+Test(rt_proc, launcher_invisible_inside)
+{
+	char *script = sb_fmt("ps -e -o pid=,comm= ; kill -0 %d && echo VISIBLE; true", (int)getpid());
+	sh(STD_POLICY, script);
+	free(script);
+	cr_expect_null(strstr(R.out, "VISIBLE"), "%s", R.out);
+}
+
+Test(rt_proc, fork_bomb_contained)
+{
+	helper(LIMIT_POLICY("limit processes 40; limit wall 120s;"), "forkbomb", "5000", NULL);
+	long n = -1;
+	const char *at = strstr(R.out, "forked ");
+	cr_assert_not_null(at, "%s", R.out);
+	n = atol(at + 7);
+	/* Exactly 40 with RLIMIT_NPROC (not root); root relies on the PID
+	   namespace's pid_max = limit + 300. */
+	long bound = geteuid() == 0 ? 40 + 300 : 40;
+	cr_expect(n < bound, "the fork bomb made %ld processes (bound %ld)", n, bound);
+	cr_expect(n >= 10, "suspiciously few processes: %ld", n);
+}
+
+Test(rt_proc, memory_hog_stopped)
+{
+	helper(LIMIT_POLICY("limit memory 64 MiB; limit wall 120s;"), "memhog", "2048", NULL);
+	const char *at = strstr(R.out, "allocated ");
+	cr_assert_not_null(at, "%s", R.out);
+	long mb = atol(at + 10);
+	cr_expect(mb < 64, "the hog got %ld MiB under a 64 MiB limit", mb);
+	cr_expect_eq(R.code, 3, "%s", R.out);
+}
+
+Test(rt_proc, cpu_spin_killed)
+{
+	helper(LIMIT_POLICY("limit cpu 1s; limit wall 120s;"), "spin", NULL, NULL);
+	cr_expect(R.signal == SIGXCPU || R.signal == SIGKILL, "signal %d", R.signal);
+	cr_expect_str_eq(R.limit ? R.limit : "(none)", "cpu");
+	cr_expect_eq(R.code, 128 + R.signal);
+}
+
+Test(rt_proc, wall_limit_kills_tree)
+{
+	sh(LIMIT_POLICY("limit wall 1s;"), "sleep 300 & sleep 300");
+	cr_expect_eq(R.signal, SIGKILL);
+	cr_expect_eq(R.code, 137);
+	cr_expect_str_eq(R.limit ? R.limit : "(none)", "wall");
+	cr_expect(R.duration_ms >= 900 && R.duration_ms < 20000, "took %llu ms",
+	          (unsigned long long)R.duration_ms);
+}
+
+/* Counts host processes whose command line contains `marker`. */
+static int count_marked(const char *marker)
+{
+	/* "[s]leep ..." matches the processes but not the shell running pgrep. */
+	char *cmd = sb_fmt("pgrep -f -c -- '[%c]%s'", marker[0], marker + 1);
+	char *out = NULL;
+	t_run(cmd, &out);
+	int n = atoi(out ? out : "0");
+	free(out);
+	free(cmd);
+	return n;
+}
+
+Test(rt_proc, background_process_dies_with_command)
+{
+	char *marker = sb_fmt("sleep 1%d9", (int)getpid());
+	char *script = sb_fmt("%s & %s & echo started", marker, marker);
+	sh(STD_POLICY, script);
+	cr_expect_eq(R.code, 0, "%s", R.out);
+	cr_expect_eq(count_marked(marker), 0, "a background process outlived the sandbox");
+	free(script);
+	free(marker);
+}
+
+static char *write_blob(const char *policy)
+{
+	uint8_t *blob = NULL;
+	size_t len = 0;
+	cr_assert_eq(t_compile(policy, NULL, SBX_PLAT_LINUX, &blob, &len, NULL), 0);
+	char *path = sb_fmt("%s/p.sbxblob", S.root);
+	cr_assert_eq(t_write_file(path, blob, len), 0);
+	free(blob);
+	return path;
+}
+
+/* Starts sbxrun in the background; its stdout goes to T/out. */
+static pid_t start_sbxrun(const char *blob, const char *script)
+{
+	char *out = sb_fmt("%s/out", S.root);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		freopen(out, "w", stdout);
+		execl(SBX_BINARY_DIR "/sbxrun", "sbxrun", "--policy", blob, "--var", "TMPDIR=/tmp",
+		      "--cwd", S.ws, "--", "/bin/sh", "-c", script, (char *)NULL);
+		_exit(127);
+	}
+	free(out);
+	return pid;
+}
+
+/* Waits (bounded: about 10 s) until `cond` of the marker count holds. */
+static int wait_count(const char *marker, int want_nonzero)
+{
+	for (int i = 0; i < 500; i++) {
+		int n = count_marked(marker);
+		if (want_nonzero ? n > 0 : n == 0)
+			return n;
+		usleep(20000);
+	}
+	return count_marked(marker);
+}
+
+Test(rt_proc, nothing_survives_sigkill_of_sbxrun)
+{
+	char *blob = write_blob(STD_POLICY);
+	char *marker = sb_fmt("sleep 2%d7", (int)getpid());
+	char *script = sb_fmt("%s & (%s &) ; %s", marker, marker, marker);
+	pid_t pid = start_sbxrun(blob, script);
+	cr_assert(wait_count(marker, 1) > 0, "the sandboxed processes never started");
+	kill(pid, SIGKILL);
+	int st;
+	waitpid(pid, &st, 0);
+	cr_expect_eq(wait_count(marker, 0), 0, "processes survived the SIGKILLed launcher");
+	free(script);
+	free(marker);
+	free(blob);
+}
+
+Test(rt_proc, sigterm_forwarded_to_command)
+{
+	char *blob = write_blob(STD_POLICY);
+	char *script = sb_fmt("exec '%s' --sbx-helper waitsig", S.exe);
+	pid_t pid = start_sbxrun(blob, script);
+	char *text = NULL;
+	for (int i = 0; i < 500; i++) {
+		free(text);
+		text = sb_read(S.root, "out");
+		if (strstr(text, "waiting"))
+			break;
+		usleep(20000);
+	}
+	cr_assert(strstr(text, "waiting") != NULL, "the helper never started: %s", text);
+	kill(pid, SIGTERM);
+	int st;
+	waitpid(pid, &st, 0);
+	free(text);
+	text = sb_read(S.root, "out");
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 42, "status 0x%x", st);
+	cr_expect(strstr(text, "got signal 15") != NULL, "%s", text);
+	free(text);
+	free(script);
+	free(blob);
+}
