@@ -110,20 +110,6 @@ static int h_ptrace(const char *pid)
 	return h_report(ptrace(PTRACE_ATTACH, atoi(pid), NULL, NULL) == 0, "attached");
 }
 
-/* Allocates and touches 1 MiB chunks until `mb` MiB or failure; prints how far it got. */
-static int h_memhog(const char *mb)
-{
-	long want = atol(mb), got = 0;
-	for (; got < want; got++) {
-		char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			break;
-		memset(p, 1, 1 << 20);
-	}
-	printf("allocated %ld MiB\n", got);
-	return got < want ? 3 : 0;
-}
-
 static int h_spin(void)
 {
 	for (volatile unsigned long i = 0;; i++)
@@ -199,7 +185,6 @@ static int run_helper(int argc, char **argv)
 	if (!strcmp(h, "dns")) return h_dns(a1);
 	if (!strcmp(h, "kill")) return h_kill(a1);
 	if (!strcmp(h, "ptrace")) return h_ptrace(a1);
-	if (!strcmp(h, "memhog")) return h_memhog(a1);
 	if (!strcmp(h, "spin")) return h_spin();
 	if (!strcmp(h, "forkbomb")) return h_forkbomb(a1);
 	if (!strcmp(h, "loopback")) return h_loopback();
