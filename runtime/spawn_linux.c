@@ -172,6 +172,7 @@ static void child_signals(const struct lx_plan *P)
 /* Dies with the launcher; if the launcher is already gone, stop here. */
 static int child_tie_to_parent(const struct lx_plan *P)
 {
+	prctl(PR_SET_NAME, "sbx-init", 0, 0, 0);   /* what ps shows for the namespace's pid 1 */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
 		return lx_fail(P, SBX_E_SETUP, "cannot set the parent-death signal", NULL, errno);
 	struct pollfd pfd = { P->report_fd, POLLOUT, 0 };
