@@ -47,7 +47,8 @@ int sbx_emit(struct sbx_compiler *c, const struct sbx_ir_policy *p,
              uint8_t **out, size_t *outlen)
 {
 	struct sbx_bw w;
-	struct sbx_lower L = { &c->diags, p, c->targets & SBX_TARGET_ALL, &w, NULL, 0, NULL, 0, 0 };
+	struct sbx_lower L = { .diags = &c->diags, .ir = p, .targets = c->targets & SBX_TARGET_ALL,
+	                       .w = &w };
 	*out = NULL;
 	*outlen = 0;
 	if (!L.targets) {

@@ -7,6 +7,10 @@
  * provably contain rule b, might it (depending on parameter values), or
  * provably not?  lower_linux.c and lower_windows.c turn the rules into
  * Landlock/mount/seccomp/rlimit and token/ACE/job records.
+ *
+ * Nothing here compares every rule with every other: nesting comes from
+ * one sort and one scan (sbx_lower_parents), "maybe inside" from counts per
+ * parameter, and Windows only ever looks at its (at most 16) writable roots.
  */
 #ifndef SBX_LOWER_H
 #define SBX_LOWER_H
@@ -19,7 +23,7 @@
 #include "ir.h"
 
 #define SBX_MAX_WIN_CAP_SIDS 16   /* writable roots on Windows: one capability SID each */
-#define SBX_LOWER_MAX_RULES  4096 /* filesystem rules; nesting is computed pairwise */
+#define SBX_LOWER_MAX_RULES  65536 /* filesystem rules; nesting is O(n log n) */
 
 enum sbx_contain {
 	SBX_CONTAIN_NO = 0,      /* provably not inside */
@@ -44,6 +48,8 @@ struct sbx_lower {
 	size_t nrules;
 	struct sbx_ir_path *paths;       /* borrowed suffixes; the PATHS records */
 	size_t npaths, cappaths;
+	uint32_t *path_slots;            /* owned hash of paths: index + 1, 0 = empty */
+	size_t npath_slots;
 };
 
 /* Fills L->rules and writes the common sections; 0 or -1 (error reported). */
@@ -59,8 +65,13 @@ enum sbx_contain sbx_path_contains(const struct sbx_ir_path *outer,
 /* Same path on `plat` (case-insensitive on Windows)? */
 int sbx_path_equal(const struct sbx_ir_path *a, const struct sbx_ir_path *b, uint32_t plat);
 
-/* The rule that most closely and provably contains rule i on any of `plats`, or SBX_NONE. */
-uint32_t sbx_lower_parent(const struct sbx_lower *L, size_t i, uint32_t plats);
+/*
+ * Fills parent[i] (L->nrules entries) with the rule that most closely and
+ * provably contains rule i on any of `plats`, or SBX_NONE: the deepest
+ * container, one in the same namespace before the Linux "/", the earliest
+ * rule on a tie.  Returns 0, or -1 when out of memory.
+ */
+int sbx_lower_parents(const struct sbx_lower *L, uint32_t plats, uint32_t *parent);
 
 /* Does rule `outer` contain rule `inner` on plat, with both applying there? */
 enum sbx_contain sbx_rule_contains(const struct sbx_lower *L, size_t outer, size_t inner,

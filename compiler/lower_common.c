@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 static const struct sbx_loc no_loc;
 
@@ -30,9 +31,11 @@ void sbx_lower_free(struct sbx_lower *L)
 {
 	free(L->rules);
 	free(L->paths);
+	free(L->path_slots);
 	L->rules = NULL;
 	L->paths = NULL;
-	L->nrules = L->npaths = L->cappaths = 0;
+	L->path_slots = NULL;
+	L->nrules = L->npaths = L->cappaths = L->npath_slots = 0;
 }
 
 /* ---- containment ---- */
@@ -102,22 +105,132 @@ static size_t closeness(const struct sbx_lrule *outer, const struct sbx_lrule *i
 	return same * (SBX_BLOB_MAX_SIZE + 1u) + strlen(outer->ir->path.suffix);
 }
 
-uint32_t sbx_lower_parent(const struct sbx_lower *L, size_t i, uint32_t plats)
+/* ---- nesting: one sort, one scan ---- */
+
+/* One rule in the nesting sort. */
+struct nest_item {
+	const char *suffix;
+	uint32_t param;
+	uint32_t rule;
+	int ci;              /* compare ASCII case-insensitively (Windows) */
+};
+
+/* End of string first, then '/', then every other byte: a path's descendants follow it. */
+static unsigned nest_key(char c, int ci)
 {
-	uint32_t best = SBX_NONE;
-	size_t best_score = 0;
-	for (size_t j = 0; j < L->nrules; j++) {
-		int yes = 0;
-		for (uint32_t plat = 1; plat <= SBX_PLAT_WINDOWS; plat <<= 1)
-			if ((plats & plat) && sbx_rule_contains(L, j, i, plat) == SBX_CONTAIN_YES)
-				yes = 1;
-		size_t score = yes ? closeness(&L->rules[j], &L->rules[i]) : 0;
-		if (yes && (best == SBX_NONE || score > best_score)) {
-			best = (uint32_t)j;
-			best_score = score;
-		}
+	return c == '\0' ? 0u : c == '/' ? 1u : (unsigned char)(ci ? ascii_upper(c) : c) + 2u;
+}
+
+static int nest_suffix_cmp(const char *a, const char *b, int ci)
+{
+	for (;; a++, b++) {
+		unsigned ka = nest_key(*a, ci), kb = nest_key(*b, ci);
+		if (ka != kb)
+			return ka < kb ? -1 : 1;
+		if (ka == 0)
+			return 0;
 	}
-	return best;
+}
+
+/* Parameter, then suffix, then rule index (so the earliest of equal paths leads). */
+static int nest_cmp(const void *pa, const void *pb)
+{
+	const struct nest_item *a = pa, *b = pb;
+	if (a->param != b->param)
+		return a->param < b->param ? -1 : 1;
+	int c = nest_suffix_cmp(a->suffix, b->suffix, a->ci);
+	if (c != 0)
+		return c;
+	return (a->rule > b->rule) - (a->rule < b->rule);
+}
+
+/* The rules that apply on plat, sorted; returns how many. */
+static size_t nest_items(const struct sbx_lower *L, uint32_t plat, struct nest_item *v)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < L->nrules; i++)
+		if (L->rules[i].platforms & plat)
+			v[n++] = (struct nest_item){ L->rules[i].ir->path.suffix, L->rules[i].ir->path.param,
+			                             (uint32_t)i, plat == SBX_PLAT_WINDOWS };
+	qsort(v, n, sizeof *v, nest_cmp);
+	return n;
+}
+
+/*
+ * Sorted, the rules inside a path follow it without a gap, so a stack of
+ * open ancestors gives each rule its deepest one.  Equal paths (Windows:
+ * equal but for case) share one stack entry, the earliest rule, and each
+ * gets the entry below as its parent.
+ */
+static void nest_scan(const struct nest_item *v, size_t n, uint32_t *stack, uint32_t *best)
+{
+	size_t top = 0;
+	for (size_t k = 0; k < n; k++) {
+		const struct nest_item *it = &v[k];
+		int same_group = k > 0 && v[k - 1].param == it->param;
+		if (same_group && nest_suffix_cmp(v[k - 1].suffix, it->suffix, it->ci) == 0) {
+			best[it->rule] = best[v[k - 1].rule];
+			continue;
+		}
+		if (!same_group)
+			top = 0;
+		while (top > 0 && !suffix_below(v[stack[top - 1]].suffix, it->suffix, it->ci))
+			top--;
+		best[it->rule] = top > 0 ? v[stack[top - 1]].rule : SBX_NONE;
+		stack[top++] = (uint32_t)k;
+	}
+}
+
+/* The literal "/" rule on Linux: it holds every parameter path that nothing nearer holds. */
+static void nest_linux_root(const struct sbx_lower *L, uint32_t *best)
+{
+	uint32_t root = SBX_NONE;
+	for (size_t i = 0; i < L->nrules && root == SBX_NONE; i++)
+		if ((L->rules[i].platforms & SBX_PLAT_LINUX) && L->rules[i].ir->path.param == SBX_NONE &&
+		    !strcmp(L->rules[i].ir->path.suffix, "/"))
+			root = (uint32_t)i;
+	for (size_t i = 0; i < L->nrules && root != SBX_NONE; i++)
+		if ((L->rules[i].platforms & SBX_PLAT_LINUX) && L->rules[i].ir->path.param != SBX_NONE &&
+		    best[i] == SBX_NONE)
+			best[i] = root;
+}
+
+/* Keeps the closer container of two targets' answers; the earlier rule on a tie. */
+static void nest_merge(const struct sbx_lower *L, uint32_t *parent, const uint32_t *best)
+{
+	for (size_t i = 0; i < L->nrules; i++) {
+		uint32_t b = best[i], p = parent[i];
+		if (b == SBX_NONE || b == p)
+			continue;
+		size_t sb = closeness(&L->rules[b], &L->rules[i]);
+		size_t sp = p == SBX_NONE ? 0 : closeness(&L->rules[p], &L->rules[i]);
+		if (p == SBX_NONE || sb > sp || (sb == sp && b < p))
+			parent[i] = b;
+	}
+}
+
+int sbx_lower_parents(const struct sbx_lower *L, uint32_t plats, uint32_t *parent)
+{
+	size_t n = L->nrules ? L->nrules : 1;
+	struct nest_item *v = malloc(n * sizeof *v);
+	uint32_t *stack = malloc(n * sizeof *stack), *best = malloc(n * sizeof *best);
+	int rc = v && stack && best ? 0 : -1;
+	for (size_t i = 0; i < L->nrules; i++)
+		parent[i] = SBX_NONE;
+	for (uint32_t plat = 1; rc == 0 && plat <= SBX_PLAT_WINDOWS; plat <<= 1) {
+		if (!(plats & plat))
+			continue;
+		for (size_t i = 0; i < L->nrules; i++)
+			best[i] = SBX_NONE;
+		nest_scan(v, nest_items(L, plat, v), stack, best);
+		if (plat == SBX_PLAT_LINUX)
+			nest_linux_root(L, best);
+		nest_merge(L, parent, best);
+	}
+	free(v);
+	free(stack);
+	free(best);
+	return rc;
 }
 
 /* ---- PATHS ---- */
@@ -147,23 +260,68 @@ static int path_write(struct sbx_lower *L, const struct sbx_ir_path *p)
 	return 0;
 }
 
+static size_t path_hash(const struct sbx_ir_path *p)
+{
+	uint64_t h = XXH3_64bits(p->suffix, strlen(p->suffix));
+	return (size_t)(h ^ ((uint64_t)p->param * 0x9E3779B97F4A7C15u) ^ ((uint64_t)p->platforms << 32));
+}
+
+static int path_same(const struct sbx_ir_path *a, const struct sbx_ir_path *b)
+{
+	return a->param == b->param && a->platforms == b->platforms && !strcmp(a->suffix, b->suffix);
+}
+
+/* The slot holding p, or the empty slot where it would go. */
+static size_t path_probe(const struct sbx_lower *L, const struct sbx_ir_path *p)
+{
+	size_t mask = L->npath_slots - 1, i = path_hash(p) & mask;
+	while (L->path_slots[i] && !path_same(&L->paths[L->path_slots[i] - 1], p))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Keeps the table at most half full, so probes stay short. */
+static int path_slots_grow(struct sbx_lower *L)
+{
+	if ((L->npaths + 1) * 2 <= L->npath_slots)
+		return 0;
+	size_t n = L->npath_slots ? L->npath_slots * 2 : 64;
+	uint32_t *old = L->path_slots;
+	if (!(L->path_slots = calloc(n, sizeof *L->path_slots))) {
+		L->path_slots = old;
+		return -1;
+	}
+	free(old);
+	L->npath_slots = n;
+	for (size_t i = 0; i < L->npaths; i++)
+		L->path_slots[path_probe(L, &L->paths[i])] = (uint32_t)i + 1;
+	return 0;
+}
+
+static int paths_reserve(struct sbx_lower *L)
+{
+	if (L->npaths < L->cappaths)
+		return 0;
+	size_t cap = L->cappaths ? L->cappaths * 2 : 16;
+	struct sbx_ir_path *v = realloc(L->paths, cap * sizeof *v);
+	if (!v)
+		return -1;
+	L->paths = v;
+	L->cappaths = cap;
+	return 0;
+}
+
 uint32_t sbx_lower_path(struct sbx_lower *L, const struct sbx_ir_path *p)
 {
-	for (size_t i = 0; i < L->npaths; i++)
-		if (L->paths[i].param == p->param && L->paths[i].platforms == p->platforms &&
-		    !strcmp(L->paths[i].suffix, p->suffix))
-			return (uint32_t)i;
-	if (L->npaths == L->cappaths) {
-		size_t cap = L->cappaths ? L->cappaths * 2 : 16;
-		struct sbx_ir_path *v = realloc(L->paths, cap * sizeof *v);
-		if (!v)
-			return SBX_NONE;
-		L->paths = v;
-		L->cappaths = cap;
-	}
+	if (path_slots_grow(L) != 0 || paths_reserve(L) != 0)
+		return SBX_NONE;
+	size_t slot = path_probe(L, p);
+	if (L->path_slots[slot])
+		return L->path_slots[slot] - 1;
 	if (path_write(L, p) != 0)
 		return SBX_NONE;
 	L->paths[L->npaths] = *p;
+	L->path_slots[slot] = (uint32_t)L->npaths + 1;
 	return (uint32_t)L->npaths++;
 }
 
@@ -200,10 +358,16 @@ static int keep_rules(struct sbx_lower *L)
 	return 0;
 }
 
-static void write_rules(struct sbx_lower *L)
+static int write_rules(struct sbx_lower *L)
 {
+	uint32_t *parent = malloc((L->nrules ? L->nrules : 1) * sizeof *parent);
+	if (!parent || sbx_lower_parents(L, L->targets, parent) != 0) {
+		free(parent);
+		return -1;
+	}
 	for (size_t i = 0; i < L->nrules; i++)
-		L->rules[i].parent = sbx_lower_parent(L, i, L->targets);
+		L->rules[i].parent = parent[i];
+	free(parent);
 	for (size_t i = 0; i < L->nrules; i++) {
 		const struct sbx_lrule *r = &L->rules[i];
 		struct sbx_fs_rule rec = { r->path, r->ir->kind, r->ir->flags & SBX_RULE_F_INHERITED,
@@ -212,6 +376,7 @@ static void write_rules(struct sbx_lower *L)
 			rec.flags |= SBX_RULE_F_CARVE_OUT;
 		sbx_bw_add(L->w, SBX_SEC_FS_RULES, &rec, sizeof rec);
 	}
+	return 0;
 }
 
 /* ---- PARAMS, NETWORK, LIMITS ---- */
@@ -309,7 +474,8 @@ int sbx_lower_common(struct sbx_lower *L)
 	int rc = keep_rules(L);
 	if (rc != 0)
 		return rc == -2 ? -1 : sbx_lower_oom(L);
-	write_rules(L);
+	if (write_rules(L) != 0)
+		return sbx_lower_oom(L);
 	write_network_limits(L);
 	write_env(L);
 	return 0;

@@ -32,12 +32,22 @@ static const struct { const char *path; uint64_t access; } implicit_rules[] = {
 
 enum { ST_NONE = 0, ST_IF_INSIDE = 1, ST_ALWAYS = 2 };
 
+/* Rules of one kind, counted per parameter (the last slot: literal paths). */
+struct lx_count {
+	uint32_t *per_param;
+	size_t total;
+};
+
 struct lx {
 	struct sbx_lower *L;
 	uint32_t *parent;      /* Linux parent per rule, or SBX_NONE */
 	uint32_t *depth;       /* in the parent tree */
+	uint32_t *order;       /* Linux rules by depth, then index: parents first */
+	size_t norder;
+	uint64_t *inherit;     /* what Landlock grants at the rule through its ancestors */
 	uint8_t *ro;           /* ST_*: the rule's tree is under a read-only bind */
 	uint8_t *hidden;       /* ST_*: the rule's path is covered */
+	struct lx_count allowed, writable, hidden_n;
 	struct sbx_lx_mount *ops;
 	uint32_t *op_depth;
 	size_t nops;
@@ -58,13 +68,13 @@ static uint64_t ll_access(enum sbx_fs_kind k)
 	return k == SBX_FS_WRITABLE ? SBX_LL_FS_ALL : k == SBX_FS_READONLY ? LL_READONLY : 0;
 }
 
-/* What Landlock grants at rule i through its ancestors' rules. */
-static uint64_t inherited(const struct lx *x, size_t i)
+/* What Landlock grants through the ancestors, parents first (x->order). */
+static void compute_inherit(struct lx *x)
 {
-	uint64_t acc = 0;
-	for (uint32_t p = x->parent[i]; p != SBX_NONE; p = x->parent[p])
-		acc |= ll_access(kind(x, p));
-	return acc;
+	for (size_t k = 0; k < x->norder; k++) {
+		uint32_t i = x->order[k], p = x->parent[i];
+		x->inherit[i] = p == SBX_NONE ? 0 : x->inherit[p] | ll_access(kind(x, p));
+	}
 }
 
 static void write_landlock(struct sbx_lower *L)
@@ -78,7 +88,7 @@ static void write_ll_rules(struct lx *x)
 	struct sbx_lower *L = x->L;
 	for (size_t i = 0; i < L->nrules; i++) {
 		uint64_t acc = ll_access(kind(x, i));
-		if (!on_linux(L, i) || !(acc & ~inherited(x, i)))
+		if (!on_linux(L, i) || !(acc & ~x->inherit[i]))
 			continue;
 		struct sbx_lx_ll_rule rec = { L->rules[i].path, 0, acc };
 		sbx_bw_add(L->w, SBX_SEC_LX_LL_RULES, &rec, sizeof rec);
@@ -117,18 +127,47 @@ static int write_implicit_rules(struct sbx_lower *L)
 
 /* ---- mounts ---- */
 
-/* Is rule i maybe (depending on parameter values) inside a rule that `want` accepts? */
-static int maybe_inside(const struct lx *x, size_t i, int (*want)(const struct lx *, size_t))
-{
-	for (size_t j = 0; j < x->L->nrules; j++)
-		if (want(x, j) && sbx_rule_contains(x->L, j, i, SBX_PLAT_LINUX) == SBX_CONTAIN_MAYBE)
-			return 1;
-	return 0;
-}
-
 static int is_writable(const struct lx *x, size_t j) { return kind(x, j) == SBX_FS_WRITABLE; }
 static int is_allowed(const struct lx *x, size_t j) { return kind(x, j) != SBX_FS_DENIED; }
 static int is_hidden(const struct lx *x, size_t j) { return x->hidden[j] != ST_NONE; }
+
+static int is_root(const struct lx *x, size_t i)
+{
+	const struct sbx_ir_path *p = &x->L->rules[i].ir->path;
+	return p->param == SBX_NONE && !strcmp(p->suffix, "/");
+}
+
+/* Sema gives every path a valid parameter; the check only keeps a bad IR in bounds. */
+static size_t param_slot(const struct lx *x, size_t i)
+{
+	uint32_t param = x->L->rules[i].ir->path.param;
+	return param < x->L->ir->nparams ? param : x->L->ir->nparams;
+}
+
+/*
+ * On Linux, rule j maybe holds rule i exactly when both are on Linux, their
+ * namespaces differ and neither is the literal "/" (which provably holds
+ * every other path and is held by none).  So counting the candidates per
+ * namespace answers "maybe inside any of them" without a pairwise scan.
+ */
+static void count_rules(const struct lx *x, int (*want)(const struct lx *, size_t),
+                        struct lx_count *c)
+{
+	size_t nslots = x->L->ir->nparams + 1;
+	memset(c->per_param, 0, nslots * sizeof *c->per_param);
+	c->total = 0;
+	for (size_t j = 0; j < x->L->nrules; j++)
+		if (on_linux(x->L, j) && !is_root(x, j) && want(x, j)) {
+			c->per_param[param_slot(x, j)]++;
+			c->total++;
+		}
+}
+
+/* Is rule i maybe (depending on parameter values) inside a counted rule? */
+static int maybe_inside(const struct lx *x, size_t i, const struct lx_count *c)
+{
+	return !is_root(x, i) && c->total > c->per_param[param_slot(x, i)];
+}
 
 static void add_op(struct lx *x, size_t i, uint32_t op, uint32_t flags, int state)
 {
@@ -145,7 +184,7 @@ static void decide_hidden(struct lx *x, size_t i)
 	if (p != SBX_NONE)
 		x->hidden[i] = kind(x, p) != SBX_FS_DENIED ? ST_ALWAYS : ST_NONE;
 	else
-		x->hidden[i] = maybe_inside(x, i, is_allowed) ? ST_IF_INSIDE : ST_NONE;
+		x->hidden[i] = maybe_inside(x, i, &x->allowed) ? ST_IF_INSIDE : ST_NONE;
 }
 
 /*
@@ -167,11 +206,11 @@ static void mount_readonly(struct lx *x, size_t i)
 		return;
 	}
 	x->ro[i] = p != SBX_NONE ? x->ro[p] : ST_NONE;
-	if (x->ro[i] != ST_ALWAYS && maybe_inside(x, i, is_writable)) {
+	if (x->ro[i] != ST_ALWAYS && maybe_inside(x, i, &x->writable)) {
 		add_op(x, i, SBX_MNT_RDONLY, 0, ST_IF_INSIDE);
 		x->ro[i] = ST_IF_INSIDE;
 	}
-	if (maybe_inside(x, i, is_hidden))
+	if (maybe_inside(x, i, &x->hidden_n))
 		add_op(x, i, SBX_MNT_EXPOSE, SBX_MNT_F_READONLY, ST_IF_INSIDE);
 }
 
@@ -186,7 +225,7 @@ static void mount_writable(struct lx *x, size_t i)
 		add_op(x, i, SBX_MNT_EXPOSE, 0, ST_ALWAYS);
 	else if (p != SBX_NONE && x->ro[p] != ST_NONE)
 		add_op(x, i, SBX_MNT_EXPOSE, 0, x->ro[p]);
-	else if (maybe_inside(x, i, is_hidden))
+	else if (maybe_inside(x, i, &x->hidden_n))
 		add_op(x, i, SBX_MNT_EXPOSE, 0, ST_IF_INSIDE);
 }
 
@@ -206,45 +245,65 @@ static void mount_rule(struct lx *x, size_t i)
 	}
 }
 
-static uint32_t rule_depth(const struct lx *x, size_t i)
+/* Stable counting sort: out gets 0..n-1 by ascending key (< nkeys), equal keys in index order. */
+static int order_by_key(const uint32_t *key, size_t n, size_t nkeys, uint32_t *out)
 {
-	uint32_t d = 0;
-	for (uint32_t p = x->parent[i]; p != SBX_NONE; p = x->parent[p])
-		d++;
-	return d;
+	size_t *start = calloc(nkeys + 1, sizeof *start);
+	if (!start)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		start[key[i] + 1]++;
+	for (size_t k = 0; k < nkeys; k++)
+		start[k + 1] += start[k];
+	for (size_t i = 0; i < n; i++)
+		out[start[key[i]]++] = (uint32_t)i;
+	free(start);
+	return 0;
 }
 
-/* Parents first: covers, then read-only binds, then re-exposures, by depth. */
-static void write_mounts(struct lx *x)
+/* Phase of a mount op: covers, then read-only binds, then re-exposures. */
+static uint32_t op_phase(uint32_t op)
 {
-	static const uint8_t phase[] = { [SBX_MNT_HIDE] = 0, [SBX_MNT_RDONLY] = 1, [SBX_MNT_EXPOSE] = 2 };
+	return op == SBX_MNT_HIDE ? 0 : op == SBX_MNT_RDONLY ? 1 : 2;
+}
+
+/* Parents first: by depth, and at one depth covers, then read-only binds, then re-exposures. */
+static int write_mounts(struct lx *x)
+{
+	uint32_t *key = calloc(x->nops ? x->nops : 1, sizeof *key);
+	uint32_t *order = malloc((x->nops ? x->nops : 1) * sizeof *order);
 	uint32_t maxd = 0;
-	for (size_t i = 0; i < x->nops; i++)
+	int rc = -1;
+	if (!key || !order)
+		goto out;
+	for (size_t i = 0; i < x->nops; i++) {
+		key[i] = x->op_depth[i] * 3u + op_phase(x->ops[i].op);
 		maxd = x->op_depth[i] > maxd ? x->op_depth[i] : maxd;
-	for (uint32_t d = 0; d <= maxd; d++)
-		for (uint8_t ph = 0; ph < 3; ph++)
-			for (size_t i = 0; i < x->nops; i++)
-				if (x->op_depth[i] == d && phase[x->ops[i].op] == ph)
-					sbx_bw_add(x->L->w, SBX_SEC_LX_MOUNTS, &x->ops[i], sizeof x->ops[i]);
+	}
+	if (order_by_key(key, x->nops, (size_t)maxd * 3u + 3u, order) != 0)
+		goto out;
+	for (size_t k = 0; k < x->nops; k++)
+		sbx_bw_add(x->L->w, SBX_SEC_LX_MOUNTS, &x->ops[order[k]], sizeof x->ops[order[k]]);
+	rc = 0;
+out:
+	free(key);
+	free(order);
+	return rc;
 }
 
-static void plan_mounts(struct lx *x)
+static int plan_mounts(struct lx *x)
 {
 	struct sbx_lower *L = x->L;
-	for (size_t i = 0; i < L->nrules; i++)
-		x->depth[i] = on_linux(L, i) ? rule_depth(x, i) : 0;
+	count_rules(x, is_allowed, &x->allowed);
+	count_rules(x, is_writable, &x->writable);
 	for (size_t i = 0; i < L->nrules; i++)
 		if (on_linux(L, i) && kind(x, i) == SBX_FS_DENIED)
 			decide_hidden(x, i);
+	count_rules(x, is_hidden, &x->hidden_n);
 	/* Depth order, so that a parent's ro state is known before its children. */
-	uint32_t maxd = 0;
-	for (size_t i = 0; i < L->nrules; i++)
-		maxd = x->depth[i] > maxd ? x->depth[i] : maxd;
-	for (uint32_t d = 0; d <= maxd; d++)
-		for (size_t i = 0; i < L->nrules; i++)
-			if (on_linux(L, i) && x->depth[i] == d)
-				mount_rule(x, i);
-	write_mounts(x);
+	for (size_t k = 0; k < x->norder; k++)
+		mount_rule(x, x->order[k]);
+	return write_mounts(x);
 }
 
 /* ---- rlimits, seccomp ---- */
@@ -280,27 +339,78 @@ static void lx_free(struct lx *x)
 {
 	free(x->parent);
 	free(x->depth);
+	free(x->order);
+	free(x->inherit);
 	free(x->ro);
 	free(x->hidden);
+	free(x->allowed.per_param);
+	free(x->writable.per_param);
+	free(x->hidden_n.per_param);
 	free(x->ops);
 	free(x->op_depth);
 }
 
-static int lx_init(struct lx *x, struct sbx_lower *L)
+/* Depth in the parent tree; each chain is walked once (a parent may come after its child). */
+static void compute_depths(struct lx *x)
 {
-	size_t n = L->nrules ? L->nrules : 1;
+	size_t n = x->L->nrules;
+	for (size_t i = 0; i < n; i++)
+		x->depth[i] = UINT32_MAX;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t len = 0, p = (uint32_t)i;
+		for (; p != SBX_NONE && x->depth[p] == UINT32_MAX; p = x->parent[p])
+			len++;
+		uint32_t base = p == SBX_NONE ? 0 : x->depth[p] + 1;
+		for (uint32_t q = (uint32_t)i; len > 0; q = x->parent[q], len--)
+			x->depth[q] = base + len - 1;
+	}
+}
+
+/* The Linux rules, parents first: by depth, then index. */
+static int compute_order(struct lx *x)
+{
+	struct sbx_lower *L = x->L;
+	uint32_t maxd = 0;
+	for (size_t i = 0; i < L->nrules; i++)
+		maxd = x->depth[i] > maxd ? x->depth[i] : maxd;
+	if (order_by_key(x->depth, L->nrules, (size_t)maxd + 1, x->order) != 0)
+		return -1;
+	x->norder = 0;
+	for (size_t k = 0; k < L->nrules; k++)
+		if (on_linux(L, x->order[k]))
+			x->order[x->norder++] = x->order[k];
+	return 0;
+}
+
+static int lx_alloc(struct lx *x, struct sbx_lower *L)
+{
+	size_t n = L->nrules ? L->nrules : 1, nslots = L->ir->nparams + 1;
 	memset(x, 0, sizeof *x);
 	x->L = L;
 	x->parent = calloc(n, sizeof *x->parent);
 	x->depth = calloc(n, sizeof *x->depth);
+	x->order = calloc(n, sizeof *x->order);
+	x->inherit = calloc(n, sizeof *x->inherit);
 	x->ro = calloc(n, 1);
 	x->hidden = calloc(n, 1);
+	x->allowed.per_param = calloc(nslots, sizeof *x->allowed.per_param);
+	x->writable.per_param = calloc(nslots, sizeof *x->writable.per_param);
+	x->hidden_n.per_param = calloc(nslots, sizeof *x->hidden_n.per_param);
 	x->ops = calloc(2 * n, sizeof *x->ops);        /* at most two ops per rule */
 	x->op_depth = calloc(2 * n, sizeof *x->op_depth);
-	if (!x->parent || !x->depth || !x->ro || !x->hidden || !x->ops || !x->op_depth)
+	return x->parent && x->depth && x->order && x->inherit && x->ro && x->hidden &&
+	       x->allowed.per_param && x->writable.per_param && x->hidden_n.per_param &&
+	       x->ops && x->op_depth ? 0 : -1;
+}
+
+static int lx_init(struct lx *x, struct sbx_lower *L)
+{
+	if (lx_alloc(x, L) != 0 || sbx_lower_parents(L, SBX_PLAT_LINUX, x->parent) != 0)
 		return -1;
-	for (size_t i = 0; i < L->nrules; i++)
-		x->parent[i] = on_linux(L, i) ? sbx_lower_parent(L, i, SBX_PLAT_LINUX) : SBX_NONE;
+	compute_depths(x);
+	if (compute_order(x) != 0)
+		return -1;
+	compute_inherit(x);
 	return 0;
 }
 
@@ -314,9 +424,8 @@ int sbx_lower_linux(struct sbx_lower *L)
 	sbx_bw_keep(L->w, SBX_SEC_LX_SECCOMP);
 	write_landlock(L);
 	write_ll_rules(&x);
-	if (write_implicit_rules(L) != 0)
+	if (write_implicit_rules(L) != 0 || plan_mounts(&x) != 0)
 		goto out;
-	plan_mounts(&x);
 	write_rlimits(L);
 	write_seccomp(L);
 	rc = 0;

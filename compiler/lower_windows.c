@@ -60,6 +60,7 @@ struct win {
 	struct sbx_lower *L;
 	uint32_t *sid;       /* per rule: its capability SID index, or SBX_NONE */
 	uint32_t ncaps;
+	uint32_t roots[SBX_MAX_WIN_CAP_SIDS];   /* the writable roots' rules, by SID index */
 };
 
 static int on_windows(const struct sbx_lower *L, size_t i)
@@ -119,6 +120,7 @@ static int write_sids(struct win *x)
 		if (rec.ref == SBX_NONE)
 			return -1;
 		sbx_bw_add(L->w, SBX_SEC_WIN_SIDS, &rec, sizeof rec);
+		x->roots[x->ncaps] = (uint32_t)i;
 		x->sid[i] = x->ncaps++;
 	}
 	struct sbx_win_sid logon = { SBX_SID_LOGON, SBX_NONE };
@@ -150,20 +152,22 @@ static void add_ace(struct win *x, size_t rule, uint32_t sid, uint32_t mask, uin
 	sbx_bw_add(x->L->w, SBX_SEC_WIN_ACES, &ace, sizeof ace);
 }
 
-/* A readonly path loses write for every root that holds it, or may hold it. */
+/*
+ * A readonly path loses write for every root that holds it, or may hold it.
+ * The roots are in rule order, so looking at them alone (at most 16) gives
+ * the same ACEs in the same order as looking at every rule.
+ */
 static void aces_readonly(struct win *x, size_t i)
 {
-	for (size_t j = 0; j < x->L->nrules; j++)
-		if (x->sid[j] != SBX_NONE &&
-		    sbx_rule_contains(x->L, j, i, SBX_PLAT_WINDOWS) != SBX_CONTAIN_NO)
-			add_ace(x, i, x->sid[j], MASK_NO_WRITE, SBX_ACE_DENY, 0);
+	for (uint32_t s = 0; s < x->ncaps; s++)
+		if (sbx_rule_contains(x->L, x->roots[s], i, SBX_PLAT_WINDOWS) != SBX_CONTAIN_NO)
+			add_ace(x, i, s, MASK_NO_WRITE, SBX_ACE_DENY, 0);
 }
 
 static void aces_denied(struct win *x, size_t i)
 {
-	for (size_t j = 0; j < x->L->nrules; j++)
-		if (x->sid[j] != SBX_NONE)
-			add_ace(x, i, x->sid[j], MASK_DENIED, SBX_ACE_DENY, SBX_ACE_F_READ_UNENFORCED);
+	for (uint32_t s = 0; s < x->ncaps; s++)
+		add_ace(x, i, s, MASK_DENIED, SBX_ACE_DENY, SBX_ACE_F_READ_UNENFORCED);
 }
 
 static void write_aces(struct win *x)
@@ -220,7 +224,7 @@ static void write_job(struct sbx_lower *L)
 
 int sbx_lower_windows(struct sbx_lower *L)
 {
-	struct win x = { L, NULL, 0 };
+	struct win x = { L, NULL, 0, { 0 } };
 	if (check_cap_limit(L) != 0)
 		return -1;
 	x.sid = calloc(L->nrules ? L->nrules : 1, sizeof *x.sid);

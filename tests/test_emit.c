@@ -350,6 +350,39 @@ Test(emit, windows_containment_ignores_case)
 	free(b);
 }
 
+/* Paths equal but for case: the earliest of them is the parent, on every target. */
+Test(emit, windows_case_twins_share_their_children)
+{
+	struct sbx_ir_rule rules[] = {
+		RULE(NONE, "C:/W", WIN, SBX_FS_WRITABLE),
+		RULE(NONE, "C:/w", WIN, SBX_FS_WRITABLE),
+		RULE(NONE, "C:/w/.git", WIN, SBX_FS_READONLY),
+		RULE(P_WORKSPACE, "/A", BOTH, SBX_FS_READONLY),
+		RULE(P_WORKSPACE, "/a", BOTH, SBX_FS_WRITABLE),
+		RULE(P_WORKSPACE, "/a/b", BOTH, SBX_FS_DENIED),
+	};
+	struct sbx_ir_policy p = policy(rules, 6, SBX_TARGET_ALL);
+	size_t len, n;
+	uint8_t *b = emit(&p, SBX_TARGET_ALL, &len);
+	const struct sbx_fs_rule *r = sec(b, SBX_SEC_FS_RULES, NULL);
+	cr_assert_eq(r[0].parent, NONE);
+	cr_assert_eq(r[1].parent, NONE, "a twin does not hold its twin");
+	cr_assert_eq(r[2].parent, 0);
+	cr_assert_eq(r[4].parent, NONE);
+	cr_assert_eq(r[5].parent, 3, "/A holds /a/b on Windows and comes first");
+	const struct sbx_win_ace *ace = sec(b, SBX_SEC_WIN_ACES, &n);
+	cr_assert_eq(ace[2].rule, 2);
+	cr_assert_eq(ace[2].sid, 0, "both twins lose write at .git");
+	cr_assert_eq(ace[3].rule, 2);
+	cr_assert_eq(ace[3].sid, 1);
+	free(b);
+	b = emit(&p, SBX_TARGET_LINUX, &len);
+	r = sec(b, SBX_SEC_FS_RULES, &n);
+	cr_assert_eq(n, 3, "the Windows literals are dropped");
+	cr_assert_eq(r[2].parent, 1, "on Linux only /a holds /a/b");
+	free(b);
+}
+
 Test(emit, network_limits_env)
 {
 	struct sbx_ir_policy p = docs_policy(SBX_TARGET_ALL);
@@ -705,6 +738,43 @@ Test(emit, windows_root_limit)
 	b = emit(&p, SBX_TARGET_LINUX, &len);   /* Linux has no such limit */
 	free(b);
 	free(r);
+}
+
+/* n rules: writable /dNNNNN, each with a readonly /dNNNNN/s inside. */
+static struct sbx_ir_rule *nested_rules(size_t n, char (*names)[12])
+{
+	struct sbx_ir_rule *r = calloc(n, sizeof *r);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(names[i], 12, i % 2 ? "/d%05zu/s" : "/d%05zu", i / 2);
+		r[i] = (struct sbx_ir_rule)RULE(NONE, names[i], LX,
+		                                i % 2 ? SBX_FS_READONLY : SBX_FS_WRITABLE);
+	}
+	return r;
+}
+
+Test(emit, rule_limit)
+{
+	size_t max = (size_t)65536;
+	char (*names)[12] = calloc(max + 1, sizeof *names);
+	struct sbx_ir_rule *r = nested_rules(max + 1, names);
+	struct sbx_ir_policy p = policy(r, max, SBX_TARGET_LINUX);
+	size_t len, n;
+	uint8_t *b = emit(&p, SBX_TARGET_LINUX, &len);
+	const struct sbx_fs_rule *fs = sec(b, SBX_SEC_FS_RULES, &n);
+	cr_assert_eq(n, max);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(fs[i].parent, i % 2 ? i - 1 : NONE, "rule %zu", i);
+		cr_assert_eq(!!(fs[i].flags & SBX_RULE_F_CARVE_OUT), i % 2, "rule %zu", i);
+	}
+	sec(b, SBX_SEC_LX_MOUNTS, &n);
+	cr_assert_eq(n, max / 2, "a read-only bind per carve-out");
+	free(b);
+	p.nrules = max + 1;
+	char *msg = emit_error(&p, SBX_TARGET_LINUX);
+	cr_assert_str_eq(msg, "too many filesystem rules (limit is 65536)");
+	free(msg);
+	free(r);
+	free(names);
 }
 
 Test(emit, blob_size_limit)
