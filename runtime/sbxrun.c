@@ -163,9 +163,19 @@ static int run(struct sbx_ctx *ctx, const struct args *a, int log_fd)
 	return ex.code;
 }
 
+/* A closed 0, 1 or 2 becomes /dev/null, so that no descriptor sbxrun opens
+   later lands there and leaks into the command as its stdio. */
+static void fill_stdio(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			exit(EXIT_SETUP);
+}
+
 int main(int argc, char **argv)
 {
 	struct args a;
+	fill_stdio();
 	memset(&a, 0, sizeof a);
 	int rc = parse_args(argc, argv, &a);
 	if (rc)

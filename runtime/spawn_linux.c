@@ -135,22 +135,36 @@ int lx_fail(const struct lx_plan *P, int code, const char *what, const char *pat
 	return -1;
 }
 
-/* Puts the requested stdio in place and keeps only it and the report pipe (as fd 3). */
+/* Moves fd to a number >= 10 (close-on-exec), closing the original. */
+static int move_high(int fd)
+{
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+	if (high >= 0)
+		close(fd);
+	return high;
+}
+
+/*
+ * Puts the requested stdio in place and keeps only it and the report pipe
+ * (as fd 3).  The pipe moves out of 0..2 first: when the caller's stdio is
+ * closed, pipe2() may have put it there.
+ */
 static int child_fds(struct lx_plan *P)
 {
 	const struct rt_spawn *s = P->s;
-	int tmp[3] = { -1, -1, -1 };
+	int tmp[3] = { -1, -1, -1 }, high = move_high(P->report_fd);
+	if (high < 0)
+		_exit(125);   /* no way to report anything */
+	P->report_fd = high;
 	for (int i = 0; s->redirect && i < 3; i++)
 		if (s->stdio[i] >= 0 && (tmp[i] = fcntl(s->stdio[i], F_DUPFD_CLOEXEC, 10)) < 0)
 			return lx_fail(P, SBX_E_SETUP, "cannot set up standard I/O", NULL, errno);
 	for (int i = 0; i < 3; i++)
 		if (tmp[i] >= 0 && dup2(tmp[i], i) < 0)
 			return lx_fail(P, SBX_E_SETUP, "cannot set up standard I/O", NULL, errno);
-	if (P->report_fd != 3) {
-		if (dup3(P->report_fd, 3, O_CLOEXEC) < 0)
-			return lx_fail(P, SBX_E_SETUP, "cannot move the report pipe", NULL, errno);
-		P->report_fd = 3;
-	}
+	if (dup3(P->report_fd, 3, O_CLOEXEC) < 0)
+		return lx_fail(P, SBX_E_SETUP, "cannot move the report pipe", NULL, errno);
+	P->report_fd = 3;
 	if (syscall(SYS_close_range, 4u, ~0u, 0u) != 0)
 		for (int fd = 4; fd < 1024; fd++)
 			close(fd);

@@ -337,3 +337,26 @@ Test(rt_cli, git_status_works_and_commit_fails)
 	free(out);
 	free(cmd);
 }
+
+Test(rt_cli, only_stdio_reaches_the_command)
+{
+	int leak = dup(2);   /* inheritable, as a careless caller's would be */
+	cr_assert(leak > 2);
+	const char *argv[] = { "/bin/ls", "/proc/self/fd", NULL };
+	sb_result_free(&R);
+	sb_run(&S, STD_POLICY, argv, NULL, &R);
+	close(leak);
+	/* 3 is ls's own directory handle. */
+	cr_expect_str_eq(R.out, "0\n1\n2\n3\n");
+}
+
+Test(rt_cli, closed_stdio_does_not_leak_internal_fds)
+{
+	char *out = NULL;
+	cr_expect_eq(sbxrun("-- /bin/ls -l /proc/self/fd 0<&- 2>&1", &out), 0, "%s", out);
+	/* stdout and stderr are t_run's pipe; stdin was closed: /dev/null, not ours. */
+	cr_expect(strstr(out, " 0 -> /dev/null") != NULL, "%s", out);
+	cr_expect_null(strstr(out, " 4 -> "), "%s", out);
+	cr_expect_null(strstr(out, "anon_inode"), "%s", out);
+	free(out);
+}
