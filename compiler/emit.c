@@ -3,8 +3,11 @@
  * blob.  The same IR and targets always give the same bytes: every table
  * is filled in IR order and the pools intern strings in first-use order.
  */
+#include <stdlib.h>
+
 #include "compiler.h"
 #include "lower.h"
+#include "sbx/sbxrt.h"
 
 static const struct sbx_loc no_loc;
 
@@ -43,6 +46,25 @@ static int finish(struct sbx_compiler *c, struct sbx_bw *w, uint64_t flags,
 	return rc == 0 ? 0 : -1;
 }
 
+/*
+ * The compiler checks its own output with the runtime's verifier: a blob the
+ * runtime would refuse is a compiler bug, and it must never reach a file.
+ */
+static int self_check(struct sbx_compiler *c, uint8_t **out, size_t *outlen)
+{
+	struct sbx_view v;
+	char where[160] = "";
+	int rc = sbx_blob_verify(*out, *outlen, &v, where, sizeof where);
+	if (rc == SBX_OK)
+		return 0;
+	sbx_error(&c->diags, no_loc, "internal error: the emitted blob fails verification (%s: %s); "
+	          "please report this policy", sbx_strerror(rc), where);
+	free(*out);
+	*out = NULL;
+	*outlen = 0;
+	return -1;
+}
+
 int sbx_emit(struct sbx_compiler *c, const struct sbx_ir_policy *p,
              uint8_t **out, size_t *outlen)
 {
@@ -59,6 +81,8 @@ int sbx_emit(struct sbx_compiler *c, const struct sbx_ir_policy *p,
 	int rc = lower_all(&L);
 	if (rc == 0)
 		rc = finish(c, &w, header_flags(p, L.targets), out, outlen);
+	if (rc == 0)
+		rc = self_check(c, out, outlen);
 	sbx_lower_free(&L);
 	sbx_bw_free(&w);
 	return rc;

@@ -386,8 +386,6 @@ static void text_rules(struct ex *x)
 			fprintf(x->f, ", carve-out");
 		if (r->parent != SBX_NONE)
 			fprintf(x->f, ", inside rule %u", r->parent);
-		if (r->flags & SBX_RULE_F_INHERITED)
-			fprintf(x->f, ", inherited");
 		fputc('\n', x->f);
 	}
 }
@@ -654,7 +652,6 @@ static void json_rule(struct ex *x, const struct sbx_fs_rule *r)
 	jw_bits(&x->w, "platforms", plat_names, NBITS(plat_names), p->platforms);
 	jw_str(&x->w, "kind", NAME(kind_names, r->kind));
 	jw_bool(&x->w, "carve_out", (r->flags & SBX_RULE_F_CARVE_OUT) != 0);
-	jw_bool(&x->w, "inherited", (r->flags & SBX_RULE_F_INHERITED) != 0);
 	jw_opt(&x->w, "parent", r->parent, SBX_NONE);
 	jw_close(&x->w, '}');
 }

@@ -28,10 +28,12 @@ struct sbx_ir_path {
 	                        (restricted to the compile targets) */
 };
 
+#define SBX_IR_RULE_INHERITED (1u << 0)  /* came from an extended policy */
+
 struct sbx_ir_rule {
 	struct sbx_ir_path path;
 	enum sbx_fs_kind kind;
-	uint32_t flags;      /* SBX_RULE_F_INHERITED */
+	uint32_t flags;      /* SBX_IR_RULE_INHERITED; never reaches the blob */
 	struct sbx_loc loc;  /* where the winning rule was written */
 };
 

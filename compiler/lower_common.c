@@ -370,8 +370,7 @@ static int write_rules(struct sbx_lower *L)
 	free(parent);
 	for (size_t i = 0; i < L->nrules; i++) {
 		const struct sbx_lrule *r = &L->rules[i];
-		struct sbx_fs_rule rec = { r->path, r->ir->kind, r->ir->flags & SBX_RULE_F_INHERITED,
-		                           r->parent };
+		struct sbx_fs_rule rec = { r->path, r->ir->kind, 0, r->parent };
 		if (r->parent != SBX_NONE && kind_rank(r->ir->kind) < kind_rank(L->rules[r->parent].ir->kind))
 			rec.flags |= SBX_RULE_F_CARVE_OUT;
 		sbx_bw_add(L->w, SBX_SEC_FS_RULES, &rec, sizeof rec);

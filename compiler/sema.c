@@ -1083,7 +1083,7 @@ static int ir_rules(const struct merged *m, const struct pol *target, struct sbx
 		ir->path.param = r->param ? pi : SBX_NONE;
 		ir->path.platforms = r->platforms;
 		ir->kind = r->kind;
-		ir->flags = r->owner != target ? SBX_RULE_F_INHERITED : 0;
+		ir->flags = r->owner != target ? SBX_IR_RULE_INHERITED : 0;
 		ir->loc = r->loc;
 		out->nrules++;
 	}

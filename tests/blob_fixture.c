@@ -67,7 +67,7 @@ static void fx_rules(struct fx *f)
 	f->rules[2] = (struct sbx_fs_rule){ 1, SBX_FS_WRITABLE, 0, SBX_NONE };
 	f->rules[3] = (struct sbx_fs_rule){ 2, SBX_FS_READONLY, SBX_RULE_F_CARVE_OUT, 2 };
 	f->rules[4] = (struct sbx_fs_rule){ 3, SBX_FS_DENIED, SBX_RULE_F_CARVE_OUT, 0 };
-	f->rules[5] = (struct sbx_fs_rule){ 6, SBX_FS_WRITABLE, SBX_RULE_F_INHERITED, SBX_NONE };
+	f->rules[5] = (struct sbx_fs_rule){ 6, SBX_FS_WRITABLE, 0, SBX_NONE };
 	f->nrules = 6;
 }
 

@@ -159,7 +159,7 @@ Test(explain, text_header_and_common)
 	HAS(out, "  WORKSPACE: builtin");
 	HAS(out, "  3: readonly ${WORKSPACE}/.git, carve-out, inside rule 2\n");
 	HAS(out, "  1: readonly C:/tools [windows]\n");
-	HAS(out, "  5: writable ${CACHE}, inherited\n");
+	HAS(out, "  5: writable ${CACHE}\n");
 	HAS(out, "  memory: 4 GiB\n  cpu: none\n  wall: 1h\n");
 	HAS(out, "  drop *_TOKEN (default)\n");
 	HAS(out, "HTTPS_PROXY=http://127.0.0.1:9 (advisory");

@@ -239,7 +239,7 @@ Test(sema, extends_overrides_and_inherits)
 	cr_assert_eq(ws->flags, 0);
 	cr_assert_eq(ws->loc.line, 15);
 	const struct sbx_ir_rule *root = rule_at(&r.ir, NULL, "/");
-	cr_assert_eq(root->flags, SBX_RULE_F_INHERITED);
+	cr_assert_eq(root->flags, SBX_IR_RULE_INHERITED);
 	cr_assert_eq(rule_at(&r.ir, NULL, "/etc/shadow")->flags, 0);
 	cr_assert_eq(r.ir.nrules, 3);
 	cr_assert_eq(r.ir.network, SBX_NET_OFFLINE);

@@ -133,7 +133,8 @@ struct sbx_fs_rule {
 	uint32_t parent;         /* index of the rule whose path most closely contains this one, or SBX_NONE */
 };
 #define SBX_RULE_F_CARVE_OUT (1u << 0)  /* narrower than its parent rule */
-#define SBX_RULE_F_INHERITED (1u << 1)  /* came from an extended policy (informational) */
+/* Bit 1 is reserved.  Where a rule was written (inherited or not) is not
+   recorded: equivalent policies must give identical blobs. */
 
 enum sbx_net_mode {
 	SBX_NET_OFFLINE = 1,
