@@ -7,7 +7,9 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "escape/harness.c"
@@ -359,4 +361,50 @@ Test(rt_cli, closed_stdio_does_not_leak_internal_fds)
 	cr_expect_null(strstr(out, " 4 -> "), "%s", out);
 	cr_expect_null(strstr(out, "anon_inode"), "%s", out);
 	free(out);
+}
+
+/* Runs sbxrun on a fresh pseudo-terminal; writes `input`, returns all output. */
+static char *run_on_pty(const char *cmd, const char *input, int *status)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	cr_assert(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0);
+	char *slave = strdup(ptsname(m));
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		setsid();
+		int s = open(slave, O_RDWR);   /* becomes the controlling terminal */
+		dup2(s, 0);
+		dup2(s, 1);
+		dup2(s, 2);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	free(slave);
+	cr_assert_eq(write(m, input, strlen(input)), (ssize_t)strlen(input));
+	size_t cap = 1 << 16, len = 0;
+	char *buf = calloc(1, cap);
+	ssize_t n;
+	while (len + 1 < cap && (n = read(m, buf + len, cap - len - 1)) > 0)
+		len += (size_t)n;      /* EIO once every holder of the slave is gone */
+	waitpid(pid, status, 0);
+	close(m);
+	return buf;
+}
+
+Test(rt_cli, terminal_keeps_working_and_tiocsti_refused)
+{
+	char *cmd = sb_fmt("cd '%s' && %s/sbxrun --policy '%s' --var TMPDIR='%s' -- sh -c "
+	                   "'test -t 0 && echo IS-A-TTY; read line; echo got-$line; echo to-tty > /dev/tty; "
+	                   "\"%s\" --sbx-helper tiocsti'",
+	                   S.ws, SBX_BINARY_DIR, BLOB, S.tmp, S.exe);
+	int st = 0;
+	char *out = run_on_pty(cmd, "hello\n", &st);
+	cr_expect(strstr(out, "IS-A-TTY") != NULL, "%s", out);
+	cr_expect(strstr(out, "got-hello") != NULL, "%s", out);
+	cr_expect(strstr(out, "to-tty") != NULL, "%s", out);
+	cr_expect(strstr(out, "refused:") != NULL, "TIOCSTI was not refused: %s", out);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status 0x%x: %s", st, out);
+	free(out);
+	free(cmd);
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -156,6 +157,13 @@ static int h_loopback(void)
 	return strcmp(buf, "ping") != 0;
 }
 
+/* Pushes a character into the terminal's input queue (TIOCSTI). */
+static int h_tiocsti(void)
+{
+	char c = 'x';
+	return h_report(ioctl(0, TIOCSTI, &c) == 0, "injected");
+}
+
 static int h_waitsig(void)
 {
 	sigset_t set;
@@ -189,6 +197,7 @@ static int run_helper(int argc, char **argv)
 	if (!strcmp(h, "forkbomb")) return h_forkbomb(a1);
 	if (!strcmp(h, "loopback")) return h_loopback();
 	if (!strcmp(h, "waitsig")) return h_waitsig();
+	if (!strcmp(h, "tiocsti")) return h_tiocsti();
 	fprintf(stderr, "unknown helper %s\n", h);
 	return 99;
 }
