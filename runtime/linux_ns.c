@@ -4,11 +4,13 @@
  * fresh /proc for the new PID namespace, and loopback in a new network
  * namespace.
  *
- * First the whole tree is made read-only in place (recursively, in our
- * private copy of the mount table) and the writable roots are attached
- * again, writable: Landlock does not cover chmod, chown, utimes or xattrs,
- * so without this a sandboxed root could chmod any root-owned file, and
- * any user her own files, outside the writable roots.
+ * First the whole tree is made read-only, nosuid and nodev in place
+ * (recursively, in our private copy of the mount table), the writable roots
+ * are attached again, writable, and the policy's device nodes again,
+ * usable: Landlock does not cover chmod, chown, utimes or xattrs, so
+ * without this a sandboxed root could chmod any root-owned file, and any
+ * user her own files, outside the writable roots; and root could read a
+ * raw disk device under every file rule.
  *
  * Then the blob's mount operations, in blob order:
  *   RDONLY  clone the tree at the path and re-attach it read-only (recursive)
@@ -202,7 +204,31 @@ static int seal_covers(const struct lx_plan *P, const uint8_t *covered)
 	return 0;
 }
 
-/* Everything read-only in place, then the writable roots attached again, writable. */
+/*
+ * The device nodes the Landlock rules name (/dev/null, /dev/tty, ...) and
+ * the pty directory stay usable; every other device node is not (nodev):
+ * a sandboxed root could otherwise read a raw disk, under every file rule,
+ * or an input device.
+ */
+static int expose_devices(const struct lx_plan *P)
+{
+	const struct sbx_view *v = P->s->v;
+	struct stat st;
+	int rc = 0;
+	for (size_t i = 0; i < v->nll_rules && rc == 0; i++) {
+		const char *path = P->s->paths->path[v->ll_rules[i].path];
+		if (path && stat(path, &st) == 0 && S_ISCHR(st.st_mode))
+			rc = reattach(P, AT_FDCWD, path, path, 0, MOUNT_ATTR_NODEV);
+	}
+	if (rc == 0 && stat("/dev/pts", &st) == 0 && S_ISDIR(st.st_mode))
+		rc = reattach(P, AT_FDCWD, "/dev/pts", "/dev/pts", 0, MOUNT_ATTR_NODEV);
+	return rc;
+}
+
+/*
+ * Everything read-only, nosuid and nodev in place, then the writable roots
+ * attached again, writable, and the policy's devices again, usable.
+ */
 static int readonly_base(const struct lx_plan *P)
 {
 	int fds[LX_MAX_MOUNTS];
@@ -211,7 +237,7 @@ static int readonly_base(const struct lx_plan *P)
 		if ((fds[i] = open(paths[P->roots[i]], O_PATH | O_CLOEXEC)) < 0)
 			return lx_fail(P, SBX_E_ROOT, "mounts: cannot open the writable root",
 			               paths[P->roots[i]], errno);
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
 	int rc = 0;
 	if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof attr) != 0)
 		rc = lx_fail(P, SBX_E_SETUP, "mounts: cannot make the file system read-only", NULL, errno);
@@ -219,7 +245,7 @@ static int readonly_base(const struct lx_plan *P)
 		rc = reattach(P, fds[i], "", paths[P->roots[i]], 0, MOUNT_ATTR_RDONLY);
 	for (size_t i = 0; i < P->nroots; i++)
 		close(fds[i]);
-	return rc;
+	return rc == 0 ? expose_devices(P) : rc;
 }
 
 int lx_setup_mounts(const struct lx_plan *P)
@@ -228,9 +254,10 @@ int lx_setup_mounts(const struct lx_plan *P)
 	int src[LX_MAX_MOUNTS];
 	uint8_t covered[LX_MAX_MOUNTS];
 	memset(covered, 0, sizeof covered);
-	/* Nothing done here may reach the host's mount table. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0)
-		return lx_fail(P, SBX_E_SETUP, "mounts: cannot make / a slave mount", NULL, errno);
+	/* Nothing done here may reach the host's mount table, and nothing the host
+	   mounts later appears here (it would not be read-only). */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		return lx_fail(P, SBX_E_SETUP, "mounts: cannot make / a private mount", NULL, errno);
 	open_sources(P, src);
 	int rc = readonly_base(P);
 	for (size_t i = 0; i < v->nmounts && rc == 0; i++)

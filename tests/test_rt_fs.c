@@ -370,3 +370,16 @@ Test(rt_fs, shell_pipeline)
 	cr_expect_eq(R.code, 0, "%s", R.out);
 	cr_expect_str_eq(R.out, "A\n");
 }
+
+Test(rt_fs, raw_block_device_unreadable)
+{
+	/* Reading the disk would bypass every file rule; root owns the node. */
+	char *out = NULL;
+	t_run("for d in /sys/class/block/*; do n=/dev/${d##*/}; [ -b $n ] && { echo $n; break; }; done", &out);
+	if (!out || out[0] != '/')
+		cr_skip_test("no block device node in /dev");
+	out[strcspn(out, "\n")] = 0;
+	sh("head -c 512 %s | wc -c", out);
+	cr_expect_str_eq(R.out, "0\n", "read %s inside the sandbox: %s", out, R.out);
+	free(out);
+}
