@@ -408,3 +408,79 @@ Test(rt_cli, terminal_keeps_working_and_tiocsti_refused)
 	free(out);
 	free(cmd);
 }
+
+/* Runs sbxrun (policy `blob`) with syscall `nr` failing with `err`; output in *out. */
+static int sbxrun_without(int nr, int err, const char *blob, const char *script, char **out)
+{
+	char *log = sb_fmt("%s/deny.jsonl", S.root), *res = sb_fmt("%s/deny.out", S.root);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(res, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		sb_deny_syscall(nr, err);
+		execl(SBX_BINARY_DIR "/sbxrun", "sbxrun", "--policy", blob, "--var", "TMPDIR=/tmp",
+		      "--cwd", S.ws, "--log", log, "--", "/bin/sh", "-c", script, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	*out = sb_read(S.root, "deny.out");
+	free(log);
+	free(res);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+#define NR_LANDLOCK_CREATE_RULESET 444   /* x86_64 and aarch64 alike */
+
+Test(rt_cli, strict_refuses_without_landlock)
+{
+	char *out = NULL;
+	int rc = sbxrun_without(NR_LANDLOCK_CREATE_RULESET, ENOSYS, BLOB, "echo RAN", &out);
+	cr_expect_eq(rc, 125, "%s", out);
+	cr_expect(strstr(out, "Landlock") != NULL, "%s", out);
+	cr_expect_null(strstr(out, "RAN"), "the command ran: %s", out);
+	free(out);
+}
+
+Test(rt_cli, best_effort_runs_without_landlock_and_logs_it)
+{
+	char *blob = write_blob_as("sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; "
+	                           "writable \"${WORKSPACE}\", \"${TMPDIR}\"; readonly \"${WORKSPACE}/.git\"; "
+	                           "enforcement best-effort; }\n", "be.sbxblob");
+	char *out = NULL;
+	int rc = sbxrun_without(NR_LANDLOCK_CREATE_RULESET, ENOSYS, blob,
+	                        "echo RAN; echo evil > .git/HEAD", &out);
+	cr_expect(rc != 0 && rc != 125, "status %d: %s", rc, out);
+	cr_expect(strstr(out, "RAN") != NULL, "%s", out);
+	char *log = sb_read(S.root, "deny.jsonl");
+	cr_expect(strstr(log, "\"enforcement\":\"best-effort\"") != NULL, "%s", log);
+	cr_expect(strstr(log, "\"landlock\":null") != NULL, "%s", log);
+	cr_expect(strstr(log, "\"degraded\":[\"landlock: not available") != NULL, "%s", log);
+	/* What remains still holds: the mounts keep .git read-only. */
+	char *head = sb_read(S.ws, ".git/HEAD");
+	cr_expect_str_eq(head, "ref: refs/heads/main\n");
+	free(head);
+	free(log);
+	free(out);
+	free(blob);
+}
+
+Test(rt_cli, log_fd_option)
+{
+	char *cmd = sb_fmt("cd '%s' && %s/sbxrun --policy '%s' --var TMPDIR='%s' --log-fd 7 -- true "
+	                   "7>'%s/fd.jsonl'", S.ws, SBX_BINARY_DIR, BLOB, S.tmp, S.root);
+	char *out = NULL;
+	cr_expect_eq(t_run(cmd, &out), 0, "%s", out);
+	char *log = sb_read(S.root, "fd.jsonl");
+	cr_expect(strstr(log, "{\"event\":\"spawn\"") == log, "%s", log);
+	cr_expect(strstr(log, "{\"event\":\"exit\"") != NULL, "%s", log);
+	free(log);
+	free(out);
+	free(cmd);
+	cmd = sb_fmt("%s/sbxrun --policy '%s' --log-fd 99 -- true", SBX_BINARY_DIR, BLOB);
+	cr_expect_eq(t_run(cmd, &out), 125, "a closed --log-fd is refused: %s", out);
+	free(out);
+	free(cmd);
+}

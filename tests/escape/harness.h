@@ -62,6 +62,13 @@ void sb_sh(struct sb *s, const char *policy, const char *script, struct sb_resul
 void sb_helper(struct sb *s, const char *policy, const char *name, const char *a1,
                const char *a2, struct sb_result *r);
 
+/*
+ * Makes system call `nr` fail with `err` in this process and everything it
+ * starts (a seccomp filter): simulates a kernel without a mechanism.  Call
+ * it in a forked child before exec.
+ */
+void sb_deny_syscall(int nr, int err);
+
 /* A file's content (malloc'd, "" when absent, never NULL). */
 char *sb_read(const char *dir, const char *name);
 int sb_exists(const char *dir, const char *name);
