@@ -207,6 +207,10 @@ static int child_setup(struct lx_plan *P)
 		return lx_fail(P, SBX_E_SETUP, "cannot enter the working directory", P->s->cwd, errno);
 	if (lx_drop_caps(P) != 0 || lx_setup_landlock(P) != 0 || lx_setup_seccomp(P) != 0)
 		return -1;
+	/* The command (same uid, same domain) may not ptrace init and speak for it
+	   on the report pipe; exec makes the command itself dumpable again. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return lx_fail(P, SBX_E_SETUP, "cannot make init non-dumpable", NULL, errno);
 	return 0;
 }
 

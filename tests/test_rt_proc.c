@@ -284,3 +284,11 @@ Test(rt_proc, sigterm_forwarded_to_command)
 	free(script);
 	free(blob);
 }
+
+Test(rt_proc, ptrace_of_the_sandbox_init_refused)
+{
+	/* init holds the report pipe to the launcher: the command may not drive it. */
+	helper(STD_POLICY, "ptrace", "1", NULL);
+	cr_expect_neq(R.code, 0, "%s", R.out);
+	expect_line("refused");
+}
