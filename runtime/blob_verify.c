@@ -12,6 +12,7 @@
 #include "sbx/sbxrt.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <xxhash.h>
@@ -67,6 +68,7 @@ static const struct sec_info sec_infos[] = {
 	{ SBX_SEC_WIN_JOB, sizeof(struct sbx_win_job), SBX_BLOB_F_WINDOWS, 1, "windows job" },
 };
 #define NSEC_INFOS (sizeof sec_infos / sizeof sec_infos[0])
+_Static_assert(NSEC_INFOS == 18, "sec_slot below lists every entry of sec_infos");
 
 /* The verifier's state: first argument of every check. */
 struct vstate {
@@ -79,16 +81,28 @@ struct vstate {
 	const struct sbx_section *table;
 	uint32_t nsec;
 	const struct sbx_section *by_id[SBX_MAX_KNOWN_ID]; /* known sections found */
+	uint64_t ids_seen;                    /* bit per id < 64 in the entries checked so far */
+	uint64_t data_end;                    /* highest end of a non-empty section so far */
 	uint32_t cur_sec;                     /* section id being checked, SBX_NONE = none */
 	uint32_t cur_rec;                     /* record index, SBX_NONE = none */
 };
 
+/* 1 + the index in sec_infos of each known id, 0 for unknown ids: one load per lookup. */
+static const uint8_t sec_slot[] = {
+	[SBX_SEC_STRINGS] = 1, [SBX_SEC_WSTRINGS] = 2, [SBX_SEC_PARAMS] = 3, [SBX_SEC_PATHS] = 4,
+	[SBX_SEC_FS_RULES] = 5, [SBX_SEC_NETWORK] = 6, [SBX_SEC_LIMITS] = 7, [SBX_SEC_ENV] = 8,
+	[SBX_SEC_LX_LANDLOCK] = 9, [SBX_SEC_LX_LL_RULES] = 10, [SBX_SEC_LX_MOUNTS] = 11,
+	[SBX_SEC_LX_SECCOMP] = 12, [SBX_SEC_LX_RLIMITS] = 13, [SBX_SEC_WIN_TOKEN] = 14,
+	[SBX_SEC_WIN_PRIVS] = 15, [SBX_SEC_WIN_SIDS] = 16, [SBX_SEC_WIN_ACES] = 17,
+	[SBX_SEC_WIN_JOB] = 18,
+};
+_Static_assert(sizeof sec_slot <= SBX_MAX_KNOWN_ID, "known ids index by_id");
+
 static const struct sec_info *sec_info(uint32_t id)
 {
-	for (size_t i = 0; i < NSEC_INFOS; i++)
-		if (sec_infos[i].id == id)
-			return &sec_infos[i];
-	return NULL;
+	if (id >= sizeof sec_slot || sec_slot[id] == 0)
+		return NULL;
+	return &sec_infos[sec_slot[id] - 1];
 }
 
 /* Records the failing spot in `where` and returns `err`. */
@@ -188,8 +202,8 @@ static int check_entry_layout(struct vstate *S, const struct sbx_section *e, siz
 	return SBX_OK;
 }
 
-/* Sections may not share bytes (at most 64 entries, so pairwise is cheap). */
-static int check_entry_unique(struct vstate *S, uint32_t i)
+/* Sections may not share bytes (at most 64 entries, so pairwise is affordable). */
+static int check_entry_pairwise(struct vstate *S, uint32_t i)
 {
 	const struct sbx_section *e = &S->table[i];
 	for (uint32_t j = 0; j < i; j++) {
@@ -201,6 +215,24 @@ static int check_entry_unique(struct vstate *S, uint32_t i)
 		    o->offset < (uint64_t)e->offset + e->size)
 			return fail(S, SBX_E_OVERLAP, "bytes overlap section %u", o->id);
 	}
+	return SBX_OK;
+}
+
+/* A fresh id that starts after every earlier section cannot clash with any of them:
+   the common case (the compiler writes sections in order) costs O(1) per entry. */
+static int check_entry_unique(struct vstate *S, uint32_t i)
+{
+	const struct sbx_section *e = &S->table[i];
+	int fresh = e->id < 64 && !(S->ids_seen >> e->id & 1);
+	if (!fresh || (e->size && e->offset < S->data_end)) {
+		int rc = check_entry_pairwise(S, i);
+		if (rc != SBX_OK)
+			return rc;
+	}
+	if (e->id < 64)
+		S->ids_seen |= (uint64_t)1 << e->id;
+	if (e->size && (uint64_t)e->offset + e->size > S->data_end)
+		S->data_end = (uint64_t)e->offset + e->size;
 	return SBX_OK;
 }
 
@@ -332,6 +364,30 @@ static size_t utf8_seq(const uint8_t *s, size_t n)
 	return len;
 }
 
+/* Unaligned 8-byte load (memcpy: no aliasing or alignment assumptions). */
+static uint64_t load64(const void *p)
+{
+	uint64_t x;
+	memcpy(&x, p, sizeof x);
+	return x;
+}
+
+/* OR of all n bytes at p, folded into 8: a word-at-a-time scan the compiler can vectorize. */
+static uint64_t or_fold(const uint8_t *p, size_t n)
+{
+	uint64_t acc = 0;
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16)
+		acc |= load64(p + i) | load64(p + i + 8);
+	if (i + 8 <= n)
+		acc |= load64(p + i), i += 8;
+	for (; i < n; i++)   /* the tail keeps each byte in its lane of a word */
+		acc |= (uint64_t)p[i] << (8 * (i % 8));
+	return acc;
+}
+
+#define HIGH_BYTES 0x8080808080808080ull
+
 static int check_strings(struct vstate *S)
 {
 	const uint8_t *s = (const uint8_t *)S->v->strings;
@@ -339,6 +395,8 @@ static int check_strings(struct vstate *S)
 	at(S, SBX_SEC_STRINGS, SBX_NONE);
 	if (n == 0 || s[0] != 0 || s[n - 1] != 0)
 		return fail(S, SBX_E_STRING, "the pool must start and end with a NUL byte");
+	if (!(or_fold(s, n) & HIGH_BYTES))
+		return SBX_OK;   /* all ASCII (the usual pool): valid UTF-8 */
 	for (size_t i = 0; i < n;) {
 		size_t k = utf8_seq(s + i, n - i);
 		if (k == 0)
@@ -357,6 +415,9 @@ static int check_wstrings(struct vstate *S)
 	at(S, SBX_SEC_WSTRINGS, SBX_NONE);
 	if (n == 0 || w[0] != 0 || w[n - 1] != 0)
 		return fail(S, SBX_E_STRING, "the pool must start and end with a 0 unit");
+	/* Surrogates are 0xD800..0xDFFF: without a unit >= 0x8000 there is none. */
+	if (!(or_fold((const uint8_t *)w, n * 2) & 0x8000800080008000ull))
+		return SBX_OK;
 	for (size_t i = 0; i < n; i++) {
 		int hi = w[i] >= 0xD800 && w[i] <= 0xDBFF;
 		int lo = w[i] >= 0xDC00 && w[i] <= 0xDFFF;
@@ -407,17 +468,32 @@ static size_t str_len(const struct vstate *S, uint32_t ref)
 	return z ? (size_t)(z - s) : STR_WALK;
 }
 
+/* Units the wide string at ref may span: to the end of the pool, at most STR_WALK. */
+static size_t wstr_room(const struct vstate *S, uint32_t ref)
+{
+	size_t max = S->v->wstrings_units - ref / 2;
+	return max < STR_WALK ? max : STR_WALK;
+}
+
+/* Nonzero when one of the four 16-bit lanes of x is 0 (exact for "any"). */
+static uint64_t has_zero_unit(uint64_t x)
+{
+	return (x - 0x0001000100010001ull) & ~x & 0x8000800080008000ull;
+}
+
 static size_t wstr_len(const struct vstate *S, uint32_t ref)
 {
 	const uint16_t *w = S->v->wstrings + ref / 2;
-	size_t max = S->v->wstrings_units - ref / 2, n = 0;
-	while (n < max && n < STR_WALK && w[n])
+	size_t max = wstr_room(S, ref), n = 0;
+	while (n + 4 <= max && !has_zero_unit(load64(w + n)))
+		n += 4;
+	while (n < max && w[n])
 		n++;
 	return n;
 }
 
-/* True when the wide string at wref is the UTF-8 string at ref, with '/' -> '\\' if `slash`. */
-static int wstr_matches(const struct vstate *S, uint32_t ref, uint32_t wref, int slash)
+/* wstr_matches for any text: decodes the UTF-8 and compares code points. */
+static int wstr_matches_utf8(const struct vstate *S, uint32_t ref, uint32_t wref, int slash)
 {
 	size_t n = str_len(S, ref), wn = wstr_len(S, wref), j = 0;
 	const uint8_t *s = (const uint8_t *)S->v->strings + ref;
@@ -450,6 +526,25 @@ static int wstr_matches(const struct vstate *S, uint32_t ref, uint32_t wref, int
 			return 0;
 	}
 	return j == wn;
+}
+
+/* True when the wide string at wref is the UTF-8 string at ref, with '/' -> '\\' if `slash`;
+   any code point beyond ASCII takes the general path. */
+static int wstr_matches(const struct vstate *S, uint32_t ref, uint32_t wref, int slash)
+{
+	const uint8_t *s = (const uint8_t *)S->v->strings + ref;
+	const uint16_t *w = S->v->wstrings + wref / 2;
+	size_t smax = S->v->strings_size - ref, max = wstr_room(S, wref);
+	if (smax < max)
+		max = smax;
+	for (size_t i = 0; i < max && s[i] < 0x80; i++) {
+		unsigned want = slash && s[i] == '/' ? '\\' : s[i];
+		if (w[i] != want)
+			return 0;
+		if (want == 0)
+			return 1;
+	}
+	return wstr_matches_utf8(S, ref, wref, slash);
 }
 
 /* ---- records ---- */
@@ -490,27 +585,61 @@ static int check_param(struct vstate *S, const struct sbx_param *p)
 	return SBX_OK;
 }
 
-/* Components between '/' are non-empty, not "." or "..", with no control bytes. */
+/* Bytes a path suffix treats specially: 0 plain, 1 control, 2 '/', 3 '\\'. */
+enum { PB_PLAIN, PB_CONTROL, PB_SLASH, PB_BACKSLASH };
+static const uint8_t path_byte[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* The component c[0..len) that ends a suffix (`last`) or a '/' inside it. */
+static const char *component_problem(const char *c, size_t len, int last)
+{
+	if (len == 0)
+		return last ? "trailing '/'" : "empty component (\"//\")";
+	if (c[0] == '.' && (len == 1 || (len == 2 && c[1] == '.')))
+		return "\".\" or \"..\" component";
+	return NULL;
+}
+
+/* Components after each '/' are non-empty, not "." or "..", with no control bytes.  One
+   pass: a bad component has no bad byte, so checking it at its end reports the same
+   first problem as checking it at its '/'. */
 static const char *suffix_problem(const char *s, size_t n, int win)
 {
+	size_t comp = SIZE_MAX;   /* start of the current component; none before the first '/' */
+	const char *why;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7F)
-			return "control character in path";
-		if (win && c == '\\')
-			return "backslash in a Windows path (the suffix uses '/')";
-		if (c != '/')
+		switch (path_byte[(unsigned char)s[i]]) {
+		case PB_PLAIN:
 			continue;
-		size_t j = i + 1;
-		while (j < n && s[j] != '/')
-			j++;
-		size_t clen = j - i - 1;
-		if (clen == 0)
-			return j == n ? "trailing '/'" : "empty component (\"//\")";
-		if ((clen == 1 && s[i + 1] == '.') || (clen == 2 && s[i + 1] == '.' && s[i + 2] == '.'))
-			return "\".\" or \"..\" component";
+		case PB_CONTROL:
+			return "control character in path";
+		case PB_BACKSLASH:
+			if (win)
+				return "backslash in a Windows path (the suffix uses '/')";
+			continue;
+		default:
+			if (comp != SIZE_MAX && (why = component_problem(s + comp, i - comp, 0)))
+				return why;
+			comp = i + 1;
+		}
 	}
-	return NULL;
+	return comp == SIZE_MAX ? NULL : component_problem(s + comp, n - comp, 1);
 }
 
 /* Checks the text of a path's suffix; NULL when it is normalized. */
@@ -880,18 +1009,39 @@ static int check_token(struct vstate *S, const struct sbx_win_token *t)
 	return SBX_OK;
 }
 
+/* True when all four 16-bit lanes of x are ASCII letters.  Lanes below 0x80, folded to
+   lower case, are letters when adding 0x1F sets bit 7 (>= 'a') and adding 5 does not
+   (<= 'z'); below 0x80 no add carries out of its lane. */
+static int four_letters(uint64_t x)
+{
+	const uint64_t lane = 0x0001000100010001ull, bit7 = 0x80 * lane;
+	uint64_t low = x | 0x20 * lane;
+	if (x & 0xFF80FF80FF80FF80ull)
+		return 0;
+	return ((low + 0x1F * lane) & ~(low + 0x05 * lane) & bit7) == bit7;
+}
+
+/* "Se" then ASCII letters, 3..SBX_VERIFY_MAX_STR units, in w[0..room) (one pass: the
+   letters end at the 0 or at the first unit that is not a letter). */
+static int priv_name_ok(const uint16_t *w, size_t room)
+{
+	size_t i = 2;
+	if (room < 3 || w[0] != 'S' || w[1] != 'e')
+		return 0;
+	while (i + 4 <= room && four_letters(load64(w + i)))
+		i += 4;
+	while (i < room && (uint16_t)((w[i] | 0x20) - 'a') < 26)
+		i++;
+	return i >= 3 && i <= SBX_VERIFY_MAX_STR && i < room && w[i] == 0;
+}
+
 static int check_priv(struct vstate *S, uint32_t ref)
 {
 	int rc = check_wstr(S, ref, 0, "privilege");
 	if (rc != SBX_OK)
 		return rc;
-	const uint16_t *w = S->v->wstrings + ref / 2;
-	size_t n = wstr_len(S, ref);
-	if (n < 3 || n > SBX_VERIFY_MAX_STR || w[0] != 'S' || w[1] != 'e')
+	if (!priv_name_ok(S->v->wstrings + ref / 2, wstr_room(S, ref)))
 		return fail(S, SBX_E_VALUE, "not a privilege name (\"Se...\")");
-	for (size_t i = 2; i < n; i++)
-		if (!((w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= 'a' && w[i] <= 'z')))
-			return fail(S, SBX_E_VALUE, "not a privilege name (\"Se...\")");
 	return SBX_OK;
 }
 
