@@ -12,7 +12,11 @@
 
 #include "sbx/sbxrt.h"
 
+#ifdef _WIN32
+#define RT_HIDDEN   /* PE has no ELF visibility: only SBX_API (dllexport) is exported */
+#else
 #define RT_HIDDEN __attribute__((visibility("hidden")))
+#endif
 
 #define RT_MAX_PARAMS   64     /* spawn-time parameters in one blob */
 #define RT_MAX_PATHS    4096   /* PATHS records the runtime binds */
