@@ -854,3 +854,153 @@ Test(verify, emitter_flags_are_known)
 	F.mounts[0].flags = 4;
 	EXPECT(&F, SBX_E_VALUE);
 }
+
+/* ---- the word-at-a-time scans see every byte and unit ---- */
+
+/* Appends n raw UTF-16 units and a 0 to the wide pool; returns the wstr reference. */
+static uint32_t add_wunits(struct fx *f, const uint16_t *u, size_t n)
+{
+	if (f->wstrings_units == 0)
+		f->wstrings_units = 1;
+	uint32_t ref = f->wstrings_units * 2;
+	for (size_t i = 0; i < n; i++)
+		f->wstrings[f->wstrings_units++] = u[i];
+	f->wstrings[f->wstrings_units++] = 0;
+	return ref;
+}
+
+Test(verify, bad_utf8_found_at_every_offset)
+{
+	for (size_t pad = 0; pad < 17; pad++) {
+		char s[32];
+		memset(s, 'a', pad);
+		memcpy(s + pad, "\xC0\x80", 3);
+		fx_init(&F);
+		fx_str(&F, s);
+		EXPECT(&F, SBX_E_STRING);
+		fx_init(&F);
+		memcpy(s + pad, "\xC3\xA9", 3);   /* the same place, valid */
+		fx_str(&F, s);
+		EXPECT(&F, SBX_OK);
+	}
+}
+
+Test(verify, lone_surrogate_found_at_every_offset)
+{
+	static const uint16_t ok_high[] = { 0x00E9, 0x8000, 0xD7FF, 0xE000, 0xFFFF, 0xD83D, 0xDE00 };
+	for (size_t pad = 0; pad < 10; pad++) {
+		uint16_t u[16];
+		for (size_t i = 0; i < pad; i++)
+			u[i] = 'a';
+		u[pad] = 0xDC00;
+		fx_init(&F);
+		add_wunits(&F, u, pad + 1);
+		EXPECT(&F, SBX_E_STRING);
+		memcpy(u + pad, ok_high, sizeof ok_high);
+		fx_init(&F);
+		add_wunits(&F, u, pad + 7);
+		EXPECT(&F, SBX_OK);
+	}
+}
+
+Test(verify, privilege_names_of_every_length)
+{
+	static const uint16_t not_letters[] = { '@', '[', '`', '{', '1', '_', 0x141, 0xE1, 0x161 };
+	for (size_t k = 1; k < 20; k++) {
+		uint16_t u[24] = { 'S', 'e' };
+		for (size_t i = 0; i < k; i++)
+			u[2 + i] = (uint16_t)(i % 2 ? 'a' + i : 'Z' - i);
+		fx_init(&F);
+		F.privs[1] = add_wunits(&F, u, 2 + k);
+		EXPECT(&F, SBX_OK);
+		for (size_t p = 2; p < 2 + k; p++) {
+			for (size_t b = 0; b < sizeof not_letters / sizeof not_letters[0]; b++) {
+				uint16_t keep = u[p];
+				u[p] = not_letters[b];
+				fx_init(&F);
+				F.privs[1] = add_wunits(&F, u, 2 + k);
+				EXPECT(&F, SBX_E_VALUE);
+				u[p] = keep;
+			}
+		}
+	}
+	F.privs[1] = fx_wstr(&F, "Se");
+	EXPECT(&F, SBX_E_VALUE);
+}
+
+Test(verify, wide_suffix_matches_beyond_ascii)
+{
+	static const uint16_t good[] = { '\\', 'c', 'a', 'f', 0xE9, '\\', 0xD83D, 0xDE00 };
+	uint16_t u[9];
+	F.paths[2].suffix = fx_str(&F, "/caf\xC3\xA9/\xF0\x9F\x98\x80");
+	struct fx base = F;
+	F.paths[2].wsuffix = add_wunits(&F, good, 8);
+	EXPECT(&F, SBX_OK);
+	for (size_t i = 0; i < 8; i++) {      /* any unit changed */
+		memcpy(u, good, sizeof good);
+		u[i] = u[i] == '\\' ? '/' : (uint16_t)(u[i] + 1);
+		F = base;
+		F.paths[2].wsuffix = add_wunits(&F, u, 8);
+		EXPECT(&F, SBX_E_VALUE);
+	}
+	memcpy(u, good, sizeof good);
+	u[8] = 'x';
+	F = base;
+	F.paths[2].wsuffix = add_wunits(&F, u, 9);   /* one unit longer */
+	EXPECT(&F, SBX_E_VALUE);
+	F = base;
+	F.paths[2].wsuffix = add_wunits(&F, good, 6); /* the last code point missing */
+	EXPECT(&F, SBX_E_VALUE);
+	F = base;
+	F.paths[2].wsuffix = add_wunits(&F, good, 7); /* half a pair: the pool itself is bad */
+	EXPECT(&F, SBX_E_STRING);
+}
+
+Test(verify, wide_suffix_length_must_match)
+{
+	static const char *const bad[] = { "\\.gitx", "\\.gi", "\\.git\\", "" };
+	for (size_t i = 0; i < 4; i++) {
+		fx_init(&F);
+		F.paths[2].wsuffix = fx_wstr(&F, bad[i]);
+		EXPECT(&F, SBX_E_VALUE);
+	}
+}
+
+Test(verify, suffix_reports_its_first_problem)
+{
+	static const struct { const char *s; const char *why; } cases[] = {
+		{ "/../\x01", "\".\" or \"..\" component" },
+		{ "/a\x01/..", "control character in path" },
+		{ "/a//", "empty component" },
+		{ "/a/", "trailing '/'" },
+		{ "/a\\b", "backslash in a Windows path" },
+		{ "/a/\x7f", "control character in path" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		fx_init(&F);
+		F.paths[2].suffix = fx_str(&F, cases[i].s);
+		EXPECT(&F, SBX_E_VALUE);
+		cr_assert(strstr(B.where, cases[i].why), "%s: %s", cases[i].s, B.where);
+	}
+	fx_init(&F);
+	F.paths[5].suffix = fx_str(&F, "/dev/a\\b");  /* Linux only: a backslash is a name byte */
+	EXPECT(&F, SBX_OK);
+}
+
+Test(verify, section_table_in_any_order)
+{
+	B.len = fx_build(&F, B.b);
+	struct sbx_section *t = (struct sbx_section *)(B.b + SBX_BLOB_CHECKSUM_START);
+	uint32_t n = ((struct sbx_blob_header *)B.b)->section_count;
+	struct sbx_section first = t[0];
+	t[0] = t[n - 1];
+	t[n - 1] = first;
+	cr_assert_eq(reverify(&B, 1), SBX_OK, "%s", B.where);
+	struct sbx_section *net = fx_section(B.b, SBX_SEC_NETWORK);
+	uint32_t net_offset = net->offset;
+	net->offset = fx_section(B.b, SBX_SEC_STRINGS)->offset;   /* now before it in the table */
+	cr_assert_eq(reverify(&B, 1), SBX_E_OVERLAP);
+	net->offset = net_offset;
+	net->id = t[0].id;
+	cr_assert_eq(reverify(&B, 1), SBX_E_DUPLICATE);
+}
