@@ -48,8 +48,10 @@ struct lx_rlim {
 
 struct lx_plan {
 	const struct rt_spawn *s;
-	/* namespaces */
-	int userns, netns;
+	/* namespaces; nons: none at all (best effort where they are unavailable) */
+	int userns, netns, nons;
+	int ns_stage;       /* child: inside the namespace steps (failures there mean
+	                       "unavailable", so best effort can retry without) */
 	char uid_map[48], gid_map[48];   /* "U U 1\n": the caller's ids, mapped 1:1 */
 	/* mounts: 1 = apply op i (IF_INSIDE decided against the bound paths) */
 	uint8_t apply[LX_MAX_MOUNTS];
@@ -87,6 +89,8 @@ RT_HIDDEN int lx_setup_limits(const struct lx_plan *P);
 RT_HIDDEN int lx_drop_caps(const struct lx_plan *P);
 RT_HIDDEN int lx_setup_landlock(const struct lx_plan *P);
 RT_HIDDEN int lx_setup_seccomp(const struct lx_plan *P);
+/* Without a PID namespace: kills init's children until none is left. */
+RT_HIDDEN void lx_kill_descendants(void);
 
 /* ---- parent side planning ---- */
 

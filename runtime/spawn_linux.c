@@ -44,6 +44,7 @@ struct lx_clone_args {
 #define LX_PID_MAX_MARGIN 300   /* pids below 300 are not reused after the counter wraps */
 #define LX_LOG_ARGV_MAX   64
 #define LX_LOG_ARG_MAX    512
+#define LX_WALL_GRACE_NS  (2000u * 1000000u)
 
 /* Strings the parent collects for the spawn log line: NUL-separated. */
 struct lx_list {
@@ -131,6 +132,9 @@ int lx_fail(const struct lx_plan *P, int code, const char *what, const char *pat
 	}
 	cat(msg, sizeof msg, ": ");
 	cat(msg, sizeof msg, strerrordesc_np(err) ? strerrordesc_np(err) : "unknown error");
+	/* A namespace step refused (a restricted user namespace) means "unavailable". */
+	if (P->ns_stage && (err == EPERM || err == EACCES))
+		code = SBX_E_UNSUPPORTED;
 	lx_report(P, LX_R_FAIL, err, code, msg);
 	return -1;
 }
@@ -200,8 +204,14 @@ static int child_setup(struct lx_plan *P)
 	if (child_tie_to_parent(P) != 0 || child_fds(P) != 0)
 		return -1;
 	child_signals(P);
-	if (lx_setup_userns(P) != 0 || lx_setup_mounts(P) != 0 || lx_setup_proc(P) != 0 ||
-	    lx_setup_loopback(P) != 0 || lx_setup_limits(P) != 0)
+	P->ns_stage = !P->nons;
+	if (P->nons && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+		return lx_fail(P, SBX_E_SETUP, "cannot become a child subreaper", NULL, errno);
+	if (!P->nons && (lx_setup_userns(P) != 0 || lx_setup_mounts(P) != 0 ||
+	                 lx_setup_proc(P) != 0 || lx_setup_loopback(P) != 0))
+		return -1;
+	P->ns_stage = 0;
+	if (lx_setup_limits(P) != 0)
 		return -1;
 	if (chdir(P->s->cwd) != 0)
 		return lx_fail(P, SBX_E_SETUP, "cannot enter the working directory", P->s->cwd, errno);
@@ -260,12 +270,21 @@ static void command_main(struct lx_plan *P, int errpipe)
 	_exit(err == ENOENT ? 127 : 126);
 }
 
-/* Reaps everything; forwards signals to the command; returns its wait status. */
+/*
+ * Reaps everything; forwards signals to the command; returns its wait
+ * status.  SIGALRM (from the launcher, without a PID namespace) ends the
+ * whole tree now.
+ */
 static int init_loop(const struct lx_plan *P, pid_t cmd)
 {
 	for (;;) {
 		siginfo_t si;
 		int sig = sigwaitinfo(&P->child_mask, &si);
+		if (sig == SIGALRM && P->nons) {
+			lx_kill_descendants();
+			lx_report(P, LX_R_EXIT, SIGKILL, 0, NULL);   /* the wait status of a SIGKILL */
+			_exit(128 + SIGKILL);
+		}
 		if (sig != SIGCHLD) {
 			if (sig > 0)
 				kill(cmd, sig);
@@ -303,6 +322,8 @@ static void child_main(struct lx_plan *P)
 		lx_report(P, LX_R_READY, 0, 0, NULL);
 	close(ep[0]);
 	int st = init_loop(P, cmd);
+	if (P->nons)
+		lx_kill_descendants();   /* what a PID namespace's end would do */
 	lx_report(P, LX_R_EXIT, st, 0, NULL);
 	_exit(0);
 }
@@ -317,7 +338,7 @@ static int plan_namespaces(struct lx_parent *X)
 	snprintf(P->uid_map, sizeof P->uid_map, "%u %u 1\n", (unsigned)geteuid(), (unsigned)geteuid());
 	snprintf(P->gid_map, sizeof P->gid_map, "%u %u 1\n", (unsigned)getegid(), (unsigned)getegid());
 	sigemptyset(&P->child_mask);
-	const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM };
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		sigaddset(&P->child_mask, sigs[i]);
 	return SBX_OK;
@@ -523,8 +544,8 @@ static void log_mechanisms(struct rt_json *j, const struct lx_parent *X)
 		applied += P->apply[i];
 	rt_json_open(j, "mechanisms", '{');
 	rt_json_raw(j, "user_namespace", P->userns ? "true" : "false");
-	rt_json_raw(j, "mount_namespace", "true");
-	rt_json_raw(j, "pid_namespace", "true");
+	rt_json_raw(j, "mount_namespace", P->nons ? "false" : "true");
+	rt_json_raw(j, "pid_namespace", P->nons ? "false" : "true");
 	rt_json_raw(j, "network_namespace", P->netns ? "true" : "false");
 	rt_json_u64(j, "mount_ops", applied);
 	if (P->ll_abi) {
@@ -604,6 +625,13 @@ static int await_ready(struct lx_parent *X, int fd, pid_t pid)
 
 static pid_t do_clone(const struct lx_plan *P, int *pidfd)
 {
+	if (P->nons) {
+		/* Plain clone (as fork, without atfork handlers), then a pidfd. */
+		pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+		if (pid > 0)
+			*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		return pid;
+	}
 	uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_PIDFD;
 	if (P->userns)
 		flags |= CLONE_NEWUSER;
@@ -641,8 +669,14 @@ static int start(struct lx_parent *X, struct sbx_proc *proc)
 	if (pid < 0) {
 		close(rp[0]);
 		return rt_fail(ctx, SBX_E_UNSUPPORTED, "cannot create the sandbox's namespaces: %s%s",
-		               strerror(err), err == EPERM || err == ENOSPC ?
+		               strerror(err), err == EPERM || err == ENOSPC || err == EUSERS ?
 		               " (are unprivileged user namespaces disabled?)" : "");
+	}
+	if (pidfd < 0) {
+		kill(pid, SIGKILL);
+		reap(pid);
+		close(rp[0]);
+		return rt_fail(ctx, SBX_E_UNSUPPORTED, "cannot get a pidfd for the sandbox: %s", strerror(errno));
 	}
 	int rc = await_ready(X, rp[0], pid);
 	if (rc != SBX_OK) {
@@ -657,6 +691,49 @@ static int start(struct lx_parent *X, struct sbx_proc *proc)
 	return SBX_OK;
 }
 
+/* The processes limit once there is no user namespace to count in. */
+static void degrade_nproc(struct lx_parent *X)
+{
+	if (!X->nproc_by)
+		return;
+	if (geteuid() == 0) {
+		X->nproc_by = "nothing (root, no PID namespace)";
+		list_add(&X->degraded, "processes: not limited (root without a PID namespace)");
+	} else {
+		X->nproc_by = "RLIMIT_NPROC (counts every process of the user)";
+		list_add(&X->degraded, "processes: RLIMIT_NPROC counts every process of the user, "
+		         "not only the sandbox's");
+	}
+}
+
+/* Best effort where namespaces are unavailable: run without, and say exactly what is lost. */
+static void degrade_to_nons(struct lx_parent *X, const char *why)
+{
+	struct lx_plan *P = &X->P;
+	const struct sbx_view *v = P->s->v;
+	int offline = v->network->mode == SBX_NET_OFFLINE;
+	P->nons = 1;
+	P->userns = P->netns = 0;
+	P->pid_max = 0;
+	X->notes.len = X->notes.count = 0;
+	list_add(&X->degraded, "namespaces: unavailable (%s): no user, mount, PID or network namespace", why);
+	if (v->nmounts)
+		list_add(&X->degraded, "filesystem: %zu mount operations (read-only carve-outs, hidden "
+		         "paths) not applied", v->nmounts);
+	list_add(&X->degraded, "filesystem: no read-only mount base: chmod, chown, utimes and xattrs "
+	         "outside the writable roots are not prevented, and device nodes stay usable");
+	if (offline && P->ll_abi >= 4) {
+		P->ll_net |= SBX_LL_NET_BIND_TCP | SBX_LL_NET_CONNECT_TCP;
+		list_add(&X->degraded, "network: offline is enforced by Landlock (every TCP bind and "
+		         "connect refused, loopback too) and seccomp only: UDP and ICMP are not blocked");
+	} else if (offline)
+		list_add(&X->degraded, "network: offline is not enforced (no network namespace, Landlock "
+		         "ABI below 4): only the seccomp filter's socket families");
+	list_add(&X->degraded, "processes: no PID namespace: the tree is killed when the command ends "
+	         "or the wall limit fires, but not if sbxrun itself is killed with SIGKILL");
+	degrade_nproc(X);
+}
+
 int rt_backend_spawn(const struct rt_spawn *s, struct sbx_proc *proc)
 {
 	struct lx_parent *X = malloc(sizeof *X);
@@ -665,6 +742,13 @@ int rt_backend_spawn(const struct rt_spawn *s, struct sbx_proc *proc)
 	int rc = plan(X, s);
 	if (rc == SBX_OK)
 		rc = start(X, proc);
+	if (rc == SBX_E_UNSUPPORTED && X->P.best_effort && !X->P.nons) {
+		char why[RT_ERR_SIZE];
+		snprintf(why, sizeof why, "%s", s->ctx->err);
+		degrade_to_nons(X, why);
+		s->ctx->err[0] = 0;
+		rc = start(X, proc);
+	}
 	if (rc == SBX_OK) {
 		const struct sbx_limits *lim = s->v->limits;
 		proc->wall_ns = lim->wall_seconds > UINT64_MAX / 1000000000u ? 0 :
@@ -672,6 +756,7 @@ int rt_backend_spawn(const struct rt_spawn *s, struct sbx_proc *proc)
 		proc->cpu_s = lim->cpu_seconds;
 		proc->policy_id = s->v->header->policy_id;
 		proc->log_fd = s->log_fd;
+		proc->no_pid_ns = X->P.nons;
 		log_spawn(X, proc);
 	}
 	free(X);
@@ -706,15 +791,22 @@ static int poll_once(struct sbx_proc *proc)
 {
 	struct pollfd pfd[2] = { { proc->pidfd, POLLIN, 0 }, { proc->forward_fd, POLLIN, 0 } };
 	int timeout = -1;
-	if (proc->wall_ns && !proc->killed_for_wall) {
-		uint64_t now = now_ns(), end = proc->start_ns + proc->wall_ns;
+	uint64_t end = proc->start_ns + proc->wall_ns;
+	if (proc->killed_for_wall)
+		end += LX_WALL_GRACE_NS;   /* without a PID namespace init gets a moment to end the tree */
+	int sent_kill = proc->killed_for_wall && (!proc->no_pid_ns || proc->killed_for_wall == 2);
+	if (proc->wall_ns && !sent_kill) {
+		uint64_t now = now_ns();
 		uint64_t ms = now >= end ? 0 : (end - now) / 1000000u + 1;
 		timeout = ms > 3600000u ? 3600000 : (int)ms;
 	}
 	int n = poll(pfd, proc->forward_fd >= 0 ? 2 : 1, timeout);
-	if (n == 0 && proc->wall_ns && now_ns() >= proc->start_ns + proc->wall_ns) {
-		kill(proc->pid, SIGKILL);   /* init: the whole namespace goes with it */
-		proc->killed_for_wall = 1;
+	if (n == 0 && timeout >= 0 && now_ns() >= end) {
+		/* init: with a PID namespace the whole tree goes with it; without,
+		   SIGALRM asks init to end the tree, and SIGKILL follows the grace. */
+		int first = !proc->killed_for_wall;
+		kill(proc->pid, proc->no_pid_ns && first ? SIGALRM : SIGKILL);
+		proc->killed_for_wall = first ? 1 : 2;
 	}
 	if (n > 0 && (pfd[1].revents & POLLIN))
 		forward_signal(proc);
@@ -759,6 +851,8 @@ int rt_backend_wait(struct sbx_proc *proc, struct sbx_exit *ex)
 
 int rt_backend_kill(const struct sbx_proc *proc, int sig)
 {
+	if (sig == SIGKILL && proc->no_pid_ns)
+		sig = SIGALRM;   /* init ends the tree; a SIGKILL to it alone would orphan it */
 	if (syscall(SYS_pidfd_send_signal, proc->pidfd, sig, NULL, 0) != 0 && kill(proc->pid, sig) != 0)
 		return SBX_E_ARG;
 	return SBX_OK;

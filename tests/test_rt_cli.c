@@ -9,6 +9,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -420,7 +421,8 @@ static int sbxrun_without(int nr, int err, const char *blob, const char *script,
 		dup2(fd, 1);
 		dup2(fd, 2);
 		sb_deny_syscall(nr, err);
-		execl(SBX_BINARY_DIR "/sbxrun", "sbxrun", "--policy", blob, "--var", "TMPDIR=/tmp",
+		char *tmp = sb_fmt("TMPDIR=%s", S.tmp);
+		execl(SBX_BINARY_DIR "/sbxrun", "sbxrun", "--policy", blob, "--var", tmp,
 		      "--cwd", S.ws, "--log", log, "--", "/bin/sh", "-c", script, (char *)NULL);
 		_exit(127);
 	}
@@ -483,4 +485,103 @@ Test(rt_cli, log_fd_option)
 	cr_expect_eq(t_run(cmd, &out), 125, "a closed --log-fd is refused: %s", out);
 	free(out);
 	free(cmd);
+}
+
+/* ---- best effort where namespaces are unavailable ---- */
+
+#define BE_POLICY \
+	"sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; " \
+	"writable \"${WORKSPACE}\", \"${TMPDIR}\"; readonly \"${WORKSPACE}/.git\"; network offline; " \
+	"limit wall 60s; enforcement best-effort; }\n"
+
+static int count_procs(const char *marker)
+{
+	char *cmd = sb_fmt("pgrep -f -c -- '[%c]%s'", marker[0], marker + 1);
+	char *out = NULL;
+	t_run(cmd, &out);
+	int n = atoi(out ? out : "0");
+	free(out);
+	free(cmd);
+	return n;
+}
+
+Test(rt_cli, strict_refuses_without_namespaces)
+{
+	char *out = NULL;
+	int rc = sbxrun_without(SYS_clone3, EPERM, BLOB, "echo RAN", &out);
+	cr_expect_eq(rc, 125, "%s", out);
+	cr_expect(strstr(out, "namespaces") != NULL, "%s", out);
+	cr_expect_null(strstr(out, "RAN"), "%s", out);
+	free(out);
+}
+
+Test(rt_cli, best_effort_runs_without_namespaces_and_logs_it)
+{
+	char *blob = write_blob_as(BE_POLICY, "be.sbxblob");
+	char *marker = sb_fmt("sleep 3%d1", (int)getpid());
+	char *script = sb_fmt("%s & echo RAN; echo x > %s/file", marker, S.outside);
+	char *out = NULL;
+	int rc = sbxrun_without(SYS_clone3, EPERM, blob, script, &out);
+	cr_expect(rc != 125, "%s", out);
+	cr_expect(strstr(out, "RAN") != NULL, "%s", out);
+	char *t = sb_read(S.outside, "file");
+	cr_expect_str_eq(t, ORIGINAL, "Landlock still holds: %s / %s", t, out);
+	free(t);
+	cr_expect_eq(count_procs(marker), 0, "a background process outlived the command");
+	char *log = sb_read(S.root, "deny.jsonl");
+	cr_expect(strstr(log, "\"pid_namespace\":false") != NULL, "%s", log);
+	cr_expect(strstr(log, "namespaces: unavailable") != NULL, "%s", log);
+	cr_expect(strstr(log, "not applied") != NULL, "%s", log);
+	cr_expect(strstr(log, "network: offline is enforced by Landlock") != NULL, "%s", log);
+	free(log);
+	free(out);
+	free(script);
+	free(marker);
+	free(blob);
+}
+
+Test(rt_cli, best_effort_falls_back_when_mounting_is_refused)
+{
+	/* A user namespace without capabilities (Ubuntu's AppArmor restriction):
+	   the namespace steps fail with EPERM, so best effort runs without. */
+	char *blob = write_blob_as(BE_POLICY, "be.sbxblob");
+	char *out = NULL;
+	int rc = sbxrun_without(SYS_mount, EPERM, blob, "echo RAN", &out);
+	cr_expect_eq(rc, 0, "%s", out);
+	cr_expect(strstr(out, "RAN") != NULL, "%s", out);
+	char *log = sb_read(S.root, "deny.jsonl");
+	cr_expect(strstr(log, "namespaces: unavailable (mounts: cannot make / a private mount") != NULL,
+	          "%s", log);
+	free(log);
+	free(out);
+	out = NULL;
+	cr_expect_eq(sbxrun_without(SYS_mount, EPERM, BLOB, "echo RAN", &out), 125, "strict: %s", out);
+	free(out);
+	free(blob);
+}
+
+Test(rt_cli, best_effort_without_namespaces_blocks_tcp_and_wall)
+{
+	char *blob = write_blob_as("sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; "
+	                           "writable \"${WORKSPACE}\", \"${TMPDIR}\"; network offline; limit wall 1s; "
+	                           "enforcement best-effort; }\n", "be.sbxblob");
+	int port, fd = sb_listen4(SOCK_STREAM, &port);
+	char *script = sb_fmt("'%s' --sbx-helper tcp4 127.0.0.1 %d", S.exe, port);
+	char *out = NULL;
+	sbxrun_without(SYS_clone3, EPERM, blob, script, &out);
+	cr_expect(strstr(out, "refused") != NULL, "%s", out);
+	cr_expect(!sb_touched(fd, SOCK_STREAM), "connected to the outside listener");
+	close(fd);
+	free(out);
+	free(script);
+	char *marker = sb_fmt("sleep 4%d3", (int)getpid());
+	script = sb_fmt("%s & %s", marker, marker);
+	int rc = sbxrun_without(SYS_clone3, EPERM, blob, script, &out);
+	cr_expect_eq(rc, 137, "%s", out);
+	cr_expect(strstr(out, "wall limit") != NULL, "%s", out);
+	cr_expect_eq(count_procs(marker), 0, "the wall limit left processes behind");
+	free(out);
+	free(script);
+	free(marker);
+	free(blob);
 }

@@ -201,6 +201,7 @@ struct sbx_proc {
 	uint64_t policy_id;
 	int log_fd;
 	int killed_for_wall;
+	int no_pid_ns;             /* private: best effort ran without a PID namespace */
 	int forward_fd;            /* caller may set after spawn: a signalfd whose
 	                              signals sbx_proc_wait forwards to the sandbox
 	                              (terminal-generated ones are not forwarded: the
