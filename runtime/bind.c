@@ -55,10 +55,14 @@ static int param_index(const struct sbx_view *v, const char *name)
 	return -1;
 }
 
-/* A malloc'd copy of value without trailing '/' (except for "/" itself). */
+/*
+ * A malloc'd copy of value without trailing '/' (except for "/" itself).
+ * The whole value: a copy cut at the length limit could end in '/' and,
+ * stripped, pass as the value's parent directory.
+ */
 static char *strip_copy(const char *value)
 {
-	char *copy = strndup(value, SBX_PARAM_VALUE_MAX + 1);
+	char *copy = strdup(value);
 	size_t n = copy ? strlen(copy) : 0;
 	while (n > 1 && copy[n - 1] == '/')
 		copy[--n] = 0;
