@@ -1,7 +1,7 @@
 /*
  * compiler.h - the compiler context and its pipeline:
  *
- *   load+parse (parse.c) -> sema (sema.c: imports, extends, params, paths)
+ *   load+parse (parse.c) -> sema (sema*.c: imports, extends, params, paths)
  *   -> lower + write (emit.c: per-target operations, blob bytes)
  *
  * All state lives in struct sbx_compiler; nothing is global.
