@@ -73,6 +73,9 @@ struct lx_plan {
 
 /* ---- child side (linux_*.c) ---- */
 
+/* The sandbox's init (linux_init.c): builds the sandbox, runs the command; never returns. */
+RT_HIDDEN void lx_child_main(struct lx_plan *P) __attribute__((noreturn));
+
 /* Sends a record; a failed write is ignored (the parent then sees EOF). */
 RT_HIDDEN void lx_report(const struct lx_plan *P, int kind, int err, int code, const char *msg);
 /* Joins up to four strings (NULLs skipped) into a report message and sends it. */

@@ -1,0 +1,263 @@
+/*
+ * linux_init.c - the child side of a spawn: the sandbox's init.  It builds
+ * the sandbox step by step (fail closed: a failed step reports why and
+ * exits 125, and nothing is exec'd), forks the command, reports READY or
+ * why the exec failed, then reaps everything, forwards signals to the
+ * command and reports its wait status when it ends.
+ *
+ * This runs in a fork of a possibly multithreaded process: only system
+ * calls on memory the parent prepared, no malloc, no stdio.
+ */
+#include "linux.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+
+/* strncat without the quadratic surprise: appends src to buf (size bytes). */
+static void cat(char *buf, size_t size, const char *src)
+{
+	size_t n = strlen(buf);
+	while (src && *src && n + 1 < size)
+		buf[n++] = *src++;
+	buf[n] = 0;
+}
+
+void lx_report(const struct lx_plan *P, int kind, int err, int code, const char *msg)
+{
+	struct lx_report r;
+	memset(&r, 0, sizeof r);
+	r.kind = kind;
+	r.err = err;
+	r.code = code;
+	cat(r.msg, sizeof r.msg, msg);
+	ssize_t w = write(P->report_fd, &r, sizeof r);
+	(void)w;
+}
+
+void lx_note(const struct lx_plan *P, const char *a, const char *b, const char *c, const char *d)
+{
+	char msg[LX_MSG_SIZE] = "";
+	cat(msg, sizeof msg, a);
+	cat(msg, sizeof msg, b);
+	cat(msg, sizeof msg, c);
+	cat(msg, sizeof msg, d);
+	lx_report(P, LX_R_NOTE, 0, 0, msg);
+}
+
+int lx_fail(const struct lx_plan *P, int code, const char *what, const char *path, int err)
+{
+	char msg[LX_MSG_SIZE] = "";
+	cat(msg, sizeof msg, what);
+	if (path) {
+		cat(msg, sizeof msg, " ");
+		cat(msg, sizeof msg, path);
+	}
+	cat(msg, sizeof msg, ": ");
+	cat(msg, sizeof msg, strerrordesc_np(err) ? strerrordesc_np(err) : "unknown error");
+	/* A namespace step refused (a restricted user namespace) means "unavailable". */
+	if (P->ns_stage && (err == EPERM || err == EACCES))
+		code = SBX_E_UNSUPPORTED;
+	lx_report(P, LX_R_FAIL, err, code, msg);
+	return -1;
+}
+
+/* Moves fd to a number >= 10 (close-on-exec), closing the original. */
+static int move_high(int fd)
+{
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+	if (high >= 0)
+		close(fd);
+	return high;
+}
+
+/*
+ * Puts the requested stdio in place and keeps only it and the report pipe
+ * (as fd 3).  The pipe moves out of 0..2 first: when the caller's stdio is
+ * closed, pipe2() may have put it there.
+ */
+static int child_fds(struct lx_plan *P)
+{
+	const struct rt_spawn *s = P->s;
+	int tmp[3] = { -1, -1, -1 }, high = move_high(P->report_fd);
+	if (high < 0)
+		_exit(125);   /* no way to report anything */
+	P->report_fd = high;
+	for (int i = 0; s->redirect && i < 3; i++)
+		if (s->stdio[i] >= 0 && (tmp[i] = fcntl(s->stdio[i], F_DUPFD_CLOEXEC, 10)) < 0)
+			return lx_fail(P, SBX_E_SETUP, "cannot set up standard I/O", NULL, errno);
+	for (int i = 0; i < 3; i++)
+		if (tmp[i] >= 0 && dup2(tmp[i], i) < 0)
+			return lx_fail(P, SBX_E_SETUP, "cannot set up standard I/O", NULL, errno);
+	if (dup3(P->report_fd, 3, O_CLOEXEC) < 0)
+		return lx_fail(P, SBX_E_SETUP, "cannot move the report pipe", NULL, errno);
+	P->report_fd = 3;
+	if (syscall(SYS_close_range, 4u, ~0u, 0u) != 0)
+		for (int fd = 4; fd < 1024; fd++)
+			close(fd);
+	return 0;
+}
+
+/* Default dispositions everywhere; the signals init handles are blocked for sigwaitinfo. */
+static void child_signals(const struct lx_plan *P)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL);
+	sigprocmask(SIG_SETMASK, &P->child_mask, NULL);
+}
+
+/* Dies with the launcher; if the launcher is already gone, stop here. */
+static int child_tie_to_parent(const struct lx_plan *P)
+{
+	prctl(PR_SET_NAME, "sbx-init", 0, 0, 0);   /* what ps shows for the namespace's pid 1 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+		return lx_fail(P, SBX_E_SETUP, "cannot set the parent-death signal", NULL, errno);
+	struct pollfd pfd = { P->report_fd, POLLOUT, 0 };
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR))
+		_exit(125);   /* nobody reads: the launcher died before prctl */
+	return 0;
+}
+
+static int child_setup(struct lx_plan *P)
+{
+	if (child_tie_to_parent(P) != 0 || child_fds(P) != 0)
+		return -1;
+	child_signals(P);
+	P->ns_stage = !P->nons;
+	if (P->nons && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+		return lx_fail(P, SBX_E_SETUP, "cannot become a child subreaper", NULL, errno);
+	if (!P->nons && (lx_setup_userns(P) != 0 || lx_setup_mounts(P) != 0 ||
+	                 lx_setup_proc(P) != 0 || lx_setup_loopback(P) != 0))
+		return -1;
+	P->ns_stage = 0;
+	if (lx_setup_limits(P) != 0)
+		return -1;
+	if (chdir(P->s->cwd) != 0)
+		return lx_fail(P, SBX_E_SETUP, "cannot enter the working directory", P->s->cwd, errno);
+	if (lx_drop_caps(P) != 0 || lx_setup_landlock(P) != 0 || lx_setup_seccomp(P) != 0)
+		return -1;
+	/* The command (same uid, same domain) may not ptrace init and speak for it
+	   on the report pipe; exec makes the command itself dumpable again. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return lx_fail(P, SBX_E_SETUP, "cannot make init non-dumpable", NULL, errno);
+	return 0;
+}
+
+/* execvpe, but searching the filtered environment's PATH (glibc uses the caller's). */
+static int exec_search(const struct lx_plan *P)
+{
+	char *const *argv = (char *const *)P->s->argv;
+	char *const *envp = P->s->env->envp;
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, envp);
+		return errno;
+	}
+	const char *path = P->s->env->path ? P->s->env->path : "/usr/local/bin:/usr/bin:/bin";
+	int err = ENOENT, eacces = 0;
+	char buf[4096];
+	for (const char *dir = path; ; ) {
+		const char *end = strchrnul(dir, ':');
+		size_t dn = (size_t)(end - dir), an = strlen(argv[0]);
+		if (dn + an + 2 <= sizeof buf) {
+			memcpy(buf, dir, dn);
+			buf[dn] = dn ? '/' : 0;
+			memcpy(buf + dn + (dn ? 1 : 0), argv[0], an + 1);
+			execve(buf, argv, envp);
+			err = errno;
+			if (err == EACCES)
+				eacces = 1;
+			else if (err != ENOENT && err != ENOTDIR && err != ESTALE && err != ELOOP)
+				return err;
+		}
+		if (!*end)
+			break;
+		dir = end + 1;
+	}
+	return eacces ? EACCES : err;
+}
+
+static void command_main(struct lx_plan *P, int errpipe)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Every fd but 0, 1, 2 closes at exec (errpipe stays usable until then). */
+	syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
+	int err = exec_search(P);
+	ssize_t w = write(errpipe, &err, sizeof err);
+	(void)w;
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+/*
+ * Reaps everything; forwards signals to the command; returns its wait
+ * status.  SIGALRM (from the launcher, without a PID namespace) ends the
+ * whole tree now.
+ */
+static int init_loop(const struct lx_plan *P, pid_t cmd)
+{
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&P->child_mask, &si);
+		if (sig == SIGALRM && P->nons) {
+			lx_kill_descendants();
+			lx_report(P, LX_R_EXIT, SIGKILL, 0, NULL);   /* the wait status of a SIGKILL */
+			_exit(128 + SIGKILL);
+		}
+		if (sig != SIGCHLD) {
+			if (sig > 0)
+				kill(cmd, sig);
+			continue;
+		}
+		int st;
+		pid_t pid;
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+			if (pid == cmd)
+				return st;
+	}
+}
+
+void lx_child_main(struct lx_plan *P)
+{
+	if (child_setup(P) != 0)
+		_exit(125);
+	int ep[2];
+	if (pipe2(ep, O_CLOEXEC) != 0) {
+		lx_fail(P, SBX_E_SETUP, "cannot create a pipe", NULL, errno);
+		_exit(125);
+	}
+	pid_t cmd = fork();
+	if (cmd == 0)
+		command_main(P, ep[1]);
+	close(ep[1]);
+	if (cmd < 0) {
+		lx_fail(P, SBX_E_SETUP, "cannot start the command", NULL, errno);
+		_exit(125);
+	}
+	int err = 0;
+	if (read(ep[0], &err, sizeof err) == (ssize_t)sizeof err)
+		lx_report(P, LX_R_EXECFAIL, err, err == ENOENT ? SBX_E_NOTFOUND : SBX_E_NOEXEC, NULL);
+	else
+		lx_report(P, LX_R_READY, 0, 0, NULL);
+	close(ep[0]);
+	int st = init_loop(P, cmd);
+	if (P->nons)
+		lx_kill_descendants();   /* what a PID namespace's end would do */
+	lx_report(P, LX_R_EXIT, st, 0, NULL);
+	_exit(0);
+}
