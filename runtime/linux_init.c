@@ -220,7 +220,10 @@ static int init_loop(const struct lx_plan *P, pid_t cmd)
 			_exit(128 + SIGKILL);
 		}
 		if (sig != SIGCHLD) {
-			if (sig > 0)
+			/* The terminal signals the whole foreground process group, the
+			   command included: do not deliver those a second time. */
+			if (sig > 0 && !(si.si_code == SI_KERNEL && (sig == SIGINT || sig == SIGQUIT ||
+			                                             sig == SIGHUP)))
 				kill(cmd, sig);
 			continue;
 		}

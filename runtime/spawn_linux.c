@@ -527,8 +527,9 @@ static void forward_signal(const struct sbx_proc *proc)
 	struct signalfd_siginfo si;
 	if (read(proc->forward_fd, &si, sizeof si) != (ssize_t)sizeof si)
 		return;
-	if (si.ssi_code == SI_KERNEL && (si.ssi_signo == SIGINT || si.ssi_signo == SIGQUIT))
-		return;   /* typed at the terminal: the command's process group got it too */
+	if (si.ssi_code == SI_KERNEL && (si.ssi_signo == SIGINT || si.ssi_signo == SIGQUIT ||
+	                                 si.ssi_signo == SIGHUP))
+		return;   /* from the terminal: the command's process group got it too */
 	kill(proc->pid, (int)si.ssi_signo);
 }
 

@@ -364,8 +364,11 @@ Test(rt_cli, closed_stdio_does_not_leak_internal_fds)
 	free(out);
 }
 
-/* Runs sbxrun on a fresh pseudo-terminal; writes `input`, returns all output. */
-static char *run_on_pty(const char *cmd, const char *input, int *status)
+/*
+ * Runs sbxrun on a fresh pseudo-terminal; writes `input` (after `wait_for`
+ * appears in the output, when not NULL), returns all output.
+ */
+static char *run_on_pty_after(const char *cmd, const char *wait_for, const char *input, int *status)
 {
 	int m = posix_openpt(O_RDWR | O_NOCTTY);
 	cr_assert(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0);
@@ -382,15 +385,34 @@ static char *run_on_pty(const char *cmd, const char *input, int *status)
 		_exit(127);
 	}
 	free(slave);
-	cr_assert_eq(write(m, input, strlen(input)), (ssize_t)strlen(input));
 	size_t cap = 1 << 16, len = 0;
 	char *buf = calloc(1, cap);
 	ssize_t n;
+	while (wait_for && !strstr(buf, wait_for) && len + 1 < cap &&
+	       (n = read(m, buf + len, cap - len - 1)) > 0)
+		len += (size_t)n;
+	cr_assert_eq(write(m, input, strlen(input)), (ssize_t)strlen(input));
 	while (len + 1 < cap && (n = read(m, buf + len, cap - len - 1)) > 0)
 		len += (size_t)n;      /* EIO once every holder of the slave is gone */
 	waitpid(pid, status, 0);
 	close(m);
 	return buf;
+}
+
+static char *run_on_pty(const char *cmd, const char *input, int *status)
+{
+	return run_on_pty_after(cmd, NULL, input, status);
+}
+
+Test(rt_cli, terminal_ctrl_c_delivered_once)
+{
+	char *cmd = sb_fmt("cd '%s' && %s/sbxrun --policy '%s' --var TMPDIR='%s' -- '%s' --sbx-helper countint",
+	                   S.ws, SBX_BINARY_DIR, BLOB, S.tmp, S.exe);
+	int st = 0;
+	char *out = run_on_pty_after(cmd, "ready", "\003", &st);
+	cr_expect(strstr(out, "ints=1") != NULL, "%s", out);
+	free(out);
+	free(cmd);
 }
 
 Test(rt_cli, terminal_keeps_working_and_tiocsti_refused)

@@ -160,6 +160,22 @@ static int h_loopback(void)
 	return strcmp(buf, "ping") != 0;
 }
 
+/* Counts SIGINTs for a while after the first one (at most 20 s in all). */
+static volatile sig_atomic_t h_ints;
+static void h_on_int(int sig) { (void)sig; h_ints++; }
+
+static int h_countint(void)
+{
+	signal(SIGINT, h_on_int);
+	printf("ready\n");
+	fflush(stdout);
+	for (int i = 0; i < 2000 && !h_ints; i++)
+		usleep(10000);
+	usleep(300000);   /* time for a second, duplicate delivery */
+	printf("ints=%d\n", (int)h_ints);
+	return 0;
+}
+
 /* Pushes a character into the terminal's input queue (TIOCSTI). */
 static int h_tiocsti(void)
 {
@@ -201,6 +217,7 @@ static int run_helper(int argc, char **argv)
 	if (!strcmp(h, "loopback")) return h_loopback();
 	if (!strcmp(h, "waitsig")) return h_waitsig();
 	if (!strcmp(h, "tiocsti")) return h_tiocsti();
+	if (!strcmp(h, "countint")) return h_countint();
 	fprintf(stderr, "unknown helper %s\n", h);
 	return 99;
 }
