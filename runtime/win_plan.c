@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define WP_CHUNK 16384
 
@@ -724,12 +725,24 @@ static int env_push(struct wb *b, const char *name, const char *value, size_t *b
 	return SBX_OK;
 }
 
+/* Already set by an earlier op?  Windows names are case-insensitive:
+   HTTP_PROXY and http_proxy are one variable there, and the first wins. */
+static int env_pushed(const struct win_plan *p, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < p->nenv; i++)
+		if (strncasecmp(p->envp[i], name, n) == 0 && p->envp[i][n] == '=')
+			return 1;
+	return 0;
+}
+
 static int env_sets(struct wb *b, size_t *bytes)
 {
 	int rc = SBX_OK;
 	for (size_t i = 0; i < b->v->nenv && rc == SBX_OK; i++) {
 		const struct sbx_env_op *op = &b->v->env[i];
-		if (op->op != SBX_ENV_SET || !env_op_applies(op))
+		if (op->op != SBX_ENV_SET || !env_op_applies(op) ||
+		    env_pushed(b->p, sbx_view_str(b->v, op->name)))
 			continue;
 		rc = env_push(b, sbx_view_str(b->v, op->name), sbx_view_str(b->v, op->value), bytes);
 		b->p->net_advisory |= (op->flags & SBX_ENV_F_NET_ADVISORY) != 0;
