@@ -55,7 +55,7 @@ void sbx_warning(struct sbx_diags *d, struct sbx_loc loc, const char *fmt, ...)
 void sbx_note(struct sbx_diags *d, struct sbx_loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void sbx_vdiag(struct sbx_diags *d, enum sbx_severity sev, struct sbx_loc loc,
-               const char *fmt, va_list ap);
+               const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
 /* Renders every message with its source line and caret underline. */
 void sbx_diags_render(const struct sbx_diags *d, FILE *out);

@@ -1,0 +1,26 @@
+/*
+ * fuzz_targets.h - the bodies of the fuzz targets.  Each takes one input
+ * and returns NULL when every property held, or a short description of the
+ * property that failed.  The libFuzzer mains (fuzz_<target>.c) abort on a
+ * failure; tests/test_fuzz_replay.c replays the corpora and regressions
+ * through the same functions in the normal build.
+ */
+#ifndef SBX_FUZZ_TARGETS_H
+#define SBX_FUZZ_TARGETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Policy source -> lexer, parser, sema, emitter; blobs verify, output is deterministic. */
+const char *sbx_fuzz_compile(const uint8_t *data, size_t size);
+
+/* Arbitrary bytes -> blob verifier -> explain (text and JSON) when valid. */
+const char *sbx_fuzz_verify(const uint8_t *data, size_t size);
+
+/* Hostile spawn-time parameter values -> sbx_ctx_bind and path binding. */
+const char *sbx_fuzz_bind(const uint8_t *data, size_t size);
+
+/* 1 when text[0..len) is one well-formed JSON value (UTF-8, RFC 8259), else 0. */
+int sbx_fuzz_json_valid(const char *text, size_t len);
+
+#endif
