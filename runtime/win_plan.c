@@ -526,7 +526,9 @@ static void add_dacl(struct win_plan *p, uint32_t who, uint32_t sid, const char 
 	d->who = who;
 	d->sid = sid;
 	d->mask = WP_GENERIC_ALL;
-	snprintf(d->sddl, sizeof d->sddl, "(A;;GA;;;%s)", shown);
+	char sid_text[SBX_SID_STR_MAX];   /* a copy: shown may live in *p too */
+	snprintf(sid_text, sizeof sid_text, "%s", shown);
+	snprintf(d->sddl, sizeof d->sddl, "(A;;GA;;;%s)", sid_text);
 }
 
 /*
