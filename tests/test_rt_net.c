@@ -165,3 +165,40 @@ Test(rt_net, online_policy_reaches_outside_listener)
 	cr_expect(sb_touched(fd, SOCK_STREAM));
 	close(fd);
 }
+
+/* A listening pathname Unix socket at dir/name, outside any sandbox. */
+static int unix_listener(const char *dir, const char *name)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof a.sun_path, "%s/%s", dir, name);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 4) == 0,
+	          "%s", a.sun_path);
+	return fd;
+}
+
+Test(rt_net, unix_socket_under_denied_path_unreachable)
+{
+	/* An agent socket in ~/.ssh: the cover hides it. */
+	int fd = unix_listener(S.home, ".ssh/agent.sock");
+	char *path = sb_fmt("%s/.ssh/agent.sock", S.home);
+	helper(STD_POLICY, "unix", path, NULL);
+	expect_refused();
+	cr_expect(!sb_touched(fd, SOCK_STREAM), "the agent got a connection");
+	close(fd);
+	free(path);
+}
+
+Test(rt_net, unix_socket_on_readable_path_reachable_by_design)
+{
+	/* Landlock (ABI 7) does not restrict connect() on pathname sockets, and the
+	   issue wants Unix sockets on allowed paths to work: a daemon socket under
+	   a readable tree is reachable unless the policy denies it. */
+	int fd = unix_listener(S.outside, "daemon.sock");
+	char *path = sb_fmt("%s/daemon.sock", S.outside);
+	helper(STD_POLICY, "unix", path, NULL);
+	cr_expect_eq(R.code, 0, "%s", R.out);
+	cr_expect(sb_touched(fd, SOCK_STREAM));
+	close(fd);
+	free(path);
+}

@@ -94,6 +94,14 @@ static int h_abstract(const char *name)
 	                "connected");
 }
 
+static int h_unix(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	return h_report(connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connected");
+}
+
 static int h_dns(const char *host)
 {
 	struct addrinfo *res = NULL;
@@ -209,6 +217,7 @@ static int run_helper(int argc, char **argv)
 	if (!strcmp(h, "packet")) return h_socket(AF_PACKET, SOCK_RAW, 0);
 	if (!strcmp(h, "vsock")) return h_socket(AF_VSOCK, SOCK_STREAM, 0);
 	if (!strcmp(h, "abstract")) return h_abstract(a1);
+	if (!strcmp(h, "unix")) return h_unix(a1);
 	if (!strcmp(h, "dns")) return h_dns(a1);
 	if (!strcmp(h, "kill")) return h_kill(a1);
 	if (!strcmp(h, "ptrace")) return h_ptrace(a1);
