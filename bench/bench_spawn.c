@@ -8,12 +8,17 @@
  *   3. through sbxrun, workspace-write   offline, a workspace with a .git
  *   4. through bwrap, the same policy    as close as bwrap's options allow
  *   5. through libsbxrt (sbx_spawn)      one exec; the blob loaded once
+ *   6. bare namespaces                   clone3 into the namespaces the policy
+ *                                        needs, then exec: the kernel's share
  *
  *   bench_spawn SBXRUN BLOB EXEC_FLOOR [ROUNDS]
  *
  * Prints the aims beside the ratios and says plainly when one is missed.
  */
 #include <errno.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
@@ -34,7 +39,7 @@ extern char **environ;
 #define MAX_ARGS   96
 #define RSS_RUNS   10
 
-enum { V_POSIX, V_FLOOR, V_SBXRUN, V_BWRAP, V_LIB, V_COUNT };
+enum { V_POSIX, V_FLOOR, V_SBXRUN, V_BWRAP, V_LIB, V_NS, V_COUNT };
 
 static const char *const variant_names[V_COUNT] = {
 	"posix_spawn",
@@ -42,6 +47,7 @@ static const char *const variant_names[V_COUNT] = {
 	"sbxrun workspace-write (offline)",
 	"bwrap, equivalent policy",
 	"libsbxrt sbx_spawn + wait",
+	"bare namespaces, no setup",
 };
 
 /* The credentials workspace-write hides (policies/common.sbxpol). */
@@ -149,9 +155,39 @@ static int time_library(struct bench *b, const struct variant *v, uint64_t *ns, 
 	return 0;
 }
 
+/* The kernel's own price for an offline sandbox: clone3 into new mount, PID
+   and network namespaces (and a user namespace when not root, as sbxrun
+   does) and exec /bin/true there, with no setup at all. */
+static int time_namespaces(uint64_t *ns, uint64_t *cpu)
+{
+	static const char *const argv[] = { "/bin/true", NULL };
+	struct clone_args ca;
+	memset(&ca, 0, sizeof ca);
+	ca.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | (geteuid() ? CLONE_NEWUSER : 0);
+	ca.exit_signal = SIGCHLD;
+	struct rusage ru;
+	int st;
+	uint64_t t0 = now_ns();
+	long pid = syscall(SYS_clone3, &ca, sizeof ca);
+	if (pid == 0) {
+		execve(argv[0], (char *const *)argv, environ);
+		_exit(127);
+	}
+	if (pid < 0)
+		return -1;
+	while (wait4((pid_t)pid, &st, 0, &ru) < 0)
+		if (errno != EINTR)
+			return -1;
+	*ns = now_ns() - t0;
+	*cpu = tv_ns(ru.ru_utime) + tv_ns(ru.ru_stime);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
 static int time_one(struct bench *b, int which, uint64_t *ns, uint64_t *cpu)
 {
 	struct variant *v = &b->v[which];
+	if (which == V_NS)
+		return time_namespaces(ns, cpu);
 	return which == V_LIB ? time_library(b, v, ns, cpu) : time_external(v, ns, cpu);
 }
 
@@ -274,12 +310,25 @@ static int setup_library(struct bench *b, const char *blob)
 	return 0;
 }
 
+static void probe_namespaces(struct bench *b)
+{
+	struct variant *v = &b->v[V_NS];
+	uint64_t ns, cpu;
+	errno = 0;
+	v->enabled = time_namespaces(&ns, &cpu) == 0;
+	if (!v->enabled)
+		snprintf(v->why, sizeof v->why, "clone3 into new namespaces failed: %s",
+		         errno ? strerror(errno) : "/bin/true did not exit 0");
+}
+
 /* Probes each external variant; bwrap may be skipped, the others must run. */
 static int probe_all(struct bench *b)
 {
 	for (int i = 0; i < V_COUNT; i++) {
 		struct variant *v = &b->v[i];
-		if (i == V_LIB || (i == V_BWRAP && !v->enabled))
+		if (i == V_NS)
+			probe_namespaces(b);
+		if (i == V_LIB || i == V_NS || (i == V_BWRAP && !v->enabled))
 			continue;
 		v->enabled = probe(v) == 0;
 		if (!v->enabled && i != V_BWRAP) {
@@ -448,6 +497,12 @@ static void print_ratios(const struct bench *b, const double med[V_COUNT])
 	else
 		printf("  %-32s    skipped   (bwrap did not run)\n", "bwrap / sbxrun");
 	print_ratio("library / posix_spawn", med[V_LIB] / med[V_POSIX], 1, 1.3);
+	if (b->v[V_NS].enabled) {
+		printf("  %-32s %10.2fx   (the kernel's share, before any setup)\n",
+		       "bare namespaces / posix_spawn", med[V_NS] / med[V_POSIX]);
+		printf("  %-32s %10.2fx   (the library's own setup)\n", "library / bare namespaces",
+		       med[V_LIB] / med[V_NS]);
+	}
 	printf("peak RSS (VmHWM, largest of %d runs, read while the command runs):\n", RSS_RUNS);
 	static const char *const child[V_COUNT] = { [V_SBXRUN] = "sbx-init", [V_BWRAP] = "its child" };
 	for (int i = V_SBXRUN; i <= V_BWRAP; i++)
