@@ -6,6 +6,7 @@
 #include "backend.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -63,6 +64,22 @@ static int prepare(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct r
 	return rc;
 }
 
+/* A spawn that ran nothing still leaves a trace in the log: why. */
+static void log_error(const struct sbx_ctx *ctx, int rc)
+{
+	struct rt_json j;
+	char code[16];
+	rt_json_begin(&j);
+	rt_json_str(&j, "event", "error");
+	rt_json_time(&j);
+	rt_json_hex(&j, "policy_id", ctx->view.header->policy_id);
+	snprintf(code, sizeof code, "%d", rc == SBX_E_NOTFOUND ? 127 : rc == SBX_E_NOEXEC ? 126 : 125);
+	rt_json_raw(&j, "status", code);
+	rt_json_str(&j, "kind", sbx_rt_strerror(rc));
+	rt_json_str(&j, "message", ctx->err);
+	rt_json_emit(&j, ctx->log_fd);
+}
+
 int sbx_spawn(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct sbx_proc *proc)
 {
 	if (!ctx || !o || !proc)
@@ -84,6 +101,8 @@ int sbx_spawn(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct sbx_pr
 		rc = rt_backend_spawn(&s, proc);
 		free((char *)s.cwd);
 	}
+	if (rc != SBX_OK)
+		log_error(ctx, rc);
 	rt_env_free(&env);
 	rt_paths_free(&paths);
 	return rc;

@@ -607,3 +607,18 @@ Test(rt_cli, best_effort_without_namespaces_blocks_tcp_and_wall)
 	free(marker);
 	free(blob);
 }
+
+Test(rt_cli, log_has_error_line_when_nothing_ran)
+{
+	char *out = NULL;
+	cr_expect_eq(sbxrun("-- no-such-command-sbx", &out), 127, "%s", out);
+	free(out);
+	cr_expect_eq(sbxrun("--var WORKSPACE=/no/such/dir -- true", &out), 125, "%s", out);
+	free(out);
+	char *log = sb_read(S.root, "log.jsonl");
+	cr_expect(strstr(log, "{\"event\":\"error\"") == log, "%s", log);
+	cr_expect(strstr(log, "\"status\":127,\"kind\":\"command not found\"") != NULL, "%s", log);
+	cr_expect(strstr(log, "\"status\":125,\"kind\":\"a writable root does not exist\","
+	                      "\"message\":\"the writable root /no/such/dir does not exist") != NULL, "%s", log);
+	free(log);
+}
