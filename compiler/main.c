@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -171,34 +172,150 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Writes next to `path`, then renames over it: readers see old or new, never half. */
-static int write_atomically(const char *path, const uint8_t *data, size_t len)
+/*
+ * Blocks the signals catch_signals handles, so that a temporary name never
+ * exists without tmp_active saying so (and the handler removing it).
+ */
+static void block_signals(sigset_t *old)
 {
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static int cannot_write(const char *path)
+{
+	fprintf(stderr, "sbxc: cannot write '%s': %s\n", path, strerror(errno));
+	return -1;
+}
+
+/* The directory of `path` ("." when it has none); -1 when it does not fit. */
+static int dir_of(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
+	if (n >= size)
+		return -1;
+	memcpy(dir, slash ? path : ".", n);
+	dir[n] = '\0';
+	return 0;
+}
+
+/* Sets tmp_path to "PATH.tmp-" and six random letters or digits; 0 or -1. */
+static int random_tmp_path(const char *path)
+{
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char r[6];
+	char sfx[sizeof r + 1];
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+		return -1;
+	for (size_t i = 0; i < sizeof r; i++)
+		sfx[i] = set[r[i] % (sizeof set - 1)];
+	sfx[sizeof r] = '\0';
+	return snprintf(tmp_path, sizeof tmp_path, "%s.tmp-%s", path, sfx) < (int)sizeof tmp_path ? 0 : -1;
+}
+
+/*
+ * Gives the complete unnamed file `proc` (/proc/self/fd/N) a temporary name
+ * and renames it over `path`.  Called with signals blocked, so only SIGKILL
+ * can come between the two calls.  0, -1 (errno set), or 1 when linking is
+ * not possible here (no /proc, say).
+ */
+static int link_and_rename(const char *proc, const char *path)
+{
+	int linked = 0;
+	for (int tries = 0; tries < 16 && !linked; tries++) {
+		if (random_tmp_path(path) < 0)
+			return 1;
+		linked = linkat(AT_FDCWD, proc, AT_FDCWD, tmp_path, AT_SYMLINK_FOLLOW) == 0;
+		if (!linked && errno != EEXIST)
+			return errno == ENOENT || errno == EPERM || errno == EOPNOTSUPP ? 1 : -1;
+	}
+	if (!linked)
+		return -1;
+	if (rename(tmp_path, path) != 0) {
+		int saved = errno;
+		unlink(tmp_path);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The file is created without a name (O_TMPFILE) and named only once it is
+ * written and synced, right before the rename: even SIGKILL mid-write
+ * leaves nothing behind.  0, -1 (reported), or 1 when O_TMPFILE cannot be
+ * used here; the caller then falls back to mkstemp, which reports the
+ * errors both would meet (a read-only directory, say).
+ */
+static int write_via_tmpfile(const char *path, const uint8_t *data, size_t len)
+{
+	char dir[4096], proc[64];
+	if (dir_of(path, dir, sizeof dir) < 0)
+		return 1;
+	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return 1;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	int rc = -1;
+	if (write_all(fd, data, len) == 0 && fsync(fd) == 0) {
+		sigset_t old;
+		block_signals(&old);
+		rc = link_and_rename(proc, path);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc < 0 ? cannot_write(path) : rc;
+}
+
+/* Writes to a named temporary file next to `path`, then renames it over `path`. */
+static int write_via_mkstemp(const char *path, const uint8_t *data, size_t len)
+{
+	sigset_t old;
 	if (snprintf(tmp_path, sizeof tmp_path, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp_path) {
 		fprintf(stderr, "sbxc: output path too long: %s\n", path);
 		return -1;
 	}
+	block_signals(&old);
 	int fd = mkstemp(tmp_path);
+	tmp_active = fd >= 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (fd < 0) {
 		fprintf(stderr, "sbxc: cannot create a file next to '%s': %s\n", path, strerror(errno));
 		return -1;
 	}
-	tmp_active = 1;
 	mode_t mask = umask(0);
 	umask(mask);
 	int ok = fchmod(fd, 0644 & ~mask) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0;
 	int saved = errno;
 	ok = (close(fd) == 0) && ok;
+	block_signals(&old);
 	if (ok && rename(tmp_path, path) == 0) {
 		tmp_active = 0;
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 0;
 	}
 	if (!ok)
 		errno = saved;
-	fprintf(stderr, "sbxc: cannot write '%s': %s\n", path, strerror(errno));
+	cannot_write(path);
 	unlink(tmp_path);
 	tmp_active = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return -1;
+}
+
+/* Writes next to `path`, then renames over it: readers see old or new, never half. */
+static int write_atomically(const char *path, const uint8_t *data, size_t len)
+{
+	int rc = write_via_tmpfile(path, data, len);
+	return rc == 1 ? write_via_mkstemp(path, data, len) : rc;
 }
 
 static int finish(struct sbx_compiler *c, int rc)
