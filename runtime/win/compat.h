@@ -1,0 +1,72 @@
+/*
+ * compat.h - force-included (-include) in the Windows build, so that the
+ * platform-neutral runtime files shared with Linux (load.c, log.c,
+ * sbxrun.c) build unchanged with mingw-w64.  It maps the few POSIX calls
+ * they make onto the C runtime, or stubs them where Windows has nothing
+ * to map to: sbxrun does not forward signals on Windows (Ctrl-C reaches
+ * every process of the console directly), so sigprocmask is a no-op and
+ * signalfd fails (sbxrun then forwards nothing, as it is written to).
+ */
+#ifndef SBX_WIN_COMPAT_H
+#define SBX_WIN_COMPAT_H
+
+#ifndef _POSIX_THREAD_SAFE_FUNCTIONS
+#define _POSIX_THREAD_SAFE_FUNCTIONS 200112L   /* gmtime_r in <time.h> */
+#endif
+
+#include <fcntl.h>
+#include <io.h>
+#include <signal.h>
+#include <stdint.h>
+
+#ifndef O_CLOEXEC
+#define O_CLOEXEC O_NOINHERIT
+#endif
+#define F_GETFD 1
+
+/* fcntl(fd, F_GETFD) only: is fd open? */
+static inline int sbx_compat_fcntl(int fd, int cmd)
+{
+	(void)cmd;
+	return _get_osfhandle(fd) == -1 ? -1 : 0;
+}
+#define fcntl(fd, cmd) sbx_compat_fcntl((fd), (cmd))
+
+#ifndef SIGHUP
+#define SIGHUP 1
+#endif
+#ifndef SIGQUIT
+#define SIGQUIT 3
+#endif
+#ifndef SIGUSR1
+#define SIGUSR1 10
+#endif
+#ifndef SIGUSR2
+#define SIGUSR2 12
+#endif
+#define SIG_BLOCK 0
+
+typedef uint64_t sbx_compat_sigset;
+#define sigset_t sbx_compat_sigset
+
+static inline int sigemptyset(sigset_t *s)
+{
+	*s = 0;
+	return 0;
+}
+
+static inline int sigaddset(sigset_t *s, int sig)
+{
+	*s |= (uint64_t)1 << (sig & 63);
+	return 0;
+}
+
+static inline int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	(void)how;
+	(void)set;
+	(void)old;
+	return 0;
+}
+
+#endif
