@@ -108,7 +108,22 @@ int sbx_spawn(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct sbx_pr
 	return rc;
 }
 
-static void log_exit(const struct sbx_proc *p, const struct sbx_exit *ex)
+/* Lists (into the log) the watched carve-outs that exist now; returns how many. */
+static int log_appeared(struct rt_json *j, const struct sbx_proc *p)
+{
+	struct stat st;
+	int n = 0;
+	rt_json_open(j, "appeared", '[');
+	for (size_t off = 0; off < p->watch_len; off += strlen(p->watch + off) + 1)
+		if (lstat(p->watch + off, &st) == 0) {
+			rt_json_str(j, NULL, p->watch + off);
+			n++;
+		}
+	rt_json_close(j, ']');
+	return n;
+}
+
+static void log_exit(const struct sbx_proc *p, struct sbx_exit *ex)
 {
 	struct rt_json j;
 	rt_json_begin(&j);
@@ -126,6 +141,7 @@ static void log_exit(const struct sbx_proc *p, const struct sbx_exit *ex)
 	rt_json_u64(&j, "sys_ms", ex->sys_us / 1000);
 	rt_json_u64(&j, "max_rss_kb", ex->maxrss_kb);
 	rt_json_str(&j, "limit", ex->limit);
+	ex->appeared = log_appeared(&j, p);
 	rt_json_emit(&j, p->log_fd);
 }
 
@@ -137,6 +153,9 @@ int sbx_proc_wait(struct sbx_proc *proc, struct sbx_exit *ex)
 	int rc = rt_backend_wait(proc, ex);
 	if (rc == SBX_OK)
 		log_exit(proc, ex);
+	free(proc->watch);
+	proc->watch = NULL;
+	proc->watch_len = 0;
 	return rc;
 }
 

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -492,6 +493,34 @@ static void degrade_to_nons(struct lx_parent *X, const char *why)
 	degrade_nproc(X);
 }
 
+/*
+ * Carve-outs that do not exist cannot be protected (a mount needs a mount
+ * point, and creating one would change the host): remember them, so that
+ * the exit log can say when the command created one (a .git with hooks).
+ */
+static void plan_watch(const struct lx_plan *P, struct sbx_proc *proc)
+{
+	const struct sbx_view *v = P->s->v;
+	size_t len = 0, total = 0;
+	struct stat st;
+	for (int pass = 0; pass < 2; pass++) {
+		total = len;
+		len = 0;
+		for (size_t i = 0; i < v->nmounts; i++) {
+			const char *path = P->s->paths->path[v->mounts[i].path];
+			if (!P->apply[i] || v->mounts[i].op == SBX_MNT_EXPOSE || !path ||
+			    lstat(path, &st) == 0 || errno != ENOENT)
+				continue;
+			if (pass == 1 && len + strlen(path) + 1 <= total)
+				memcpy(proc->watch + len, path, strlen(path) + 1);
+			len += strlen(path) + 1;
+		}
+		if (pass == 0 && (len == 0 || !(proc->watch = malloc(len))))
+			return;   /* nothing to watch (or no memory: the log just says less) */
+	}
+	proc->watch_len = len <= total ? len : 0;   /* a path that vanished in between */
+}
+
 int rt_backend_spawn(const struct rt_spawn *s, struct sbx_proc *proc)
 {
 	struct lx_parent *X = malloc(sizeof *X);
@@ -515,6 +544,7 @@ int rt_backend_spawn(const struct rt_spawn *s, struct sbx_proc *proc)
 		proc->policy_id = s->v->header->policy_id;
 		proc->log_fd = s->log_fd;
 		proc->no_pid_ns = X->P.nons;
+		plan_watch(&X->P, proc);
 		log_spawn(X, proc);
 	}
 	free(X);

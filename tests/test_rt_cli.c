@@ -622,3 +622,25 @@ Test(rt_cli, log_has_error_line_when_nothing_ran)
 	                      "\"message\":\"the writable root /no/such/dir does not exist") != NULL, "%s", log);
 	free(log);
 }
+
+Test(rt_cli, created_carve_out_reported)
+{
+	/* No .git yet: nothing can protect it, but its creation is reported. */
+	char *cmd = sb_fmt("rm -rf '%s/.git'", S.ws);
+	cr_assert_eq(t_run(cmd, NULL), 0);
+	free(cmd);
+	char *out = NULL;
+	cr_expect_eq(sbxrun("-- sh -c 'mkdir -p .git/hooks && echo evil > .git/hooks/pre-commit'", &out),
+	             0, "%s", out);
+	cr_expect(strstr(out, "sbxrun: warning: the command created 1 protected path") != NULL, "%s", out);
+	free(out);
+	char *log = sb_read(S.root, "log.jsonl");
+	char *want = sb_fmt("\"appeared\":[\"%s/.git\"]", S.ws);
+	cr_expect(strstr(log, want) != NULL, "%s", log);
+	free(want);
+	free(log);
+	/* The next run protects it. */
+	cr_expect_neq(sbxrun("-- sh -c 'echo more > .git/hooks/pre-commit'", &out), 0, "%s", out);
+	cr_expect_null(strstr(out, "warning"), "%s", out);
+	free(out);
+}

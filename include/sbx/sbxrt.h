@@ -202,6 +202,9 @@ struct sbx_proc {
 	int log_fd;
 	int killed_for_wall;
 	int no_pid_ns;             /* private: best effort ran without a PID namespace */
+	char *watch;               /* private: carve-out paths that did not exist at spawn
+	                              (NUL-separated, malloc'd; freed by sbx_proc_wait) */
+	size_t watch_len;
 	int forward_fd;            /* caller may set after spawn: a signalfd whose
 	                              signals sbx_proc_wait forwards to the sandbox
 	                              (terminal-generated ones are not forwarded: the
@@ -217,6 +220,10 @@ struct sbx_exit {
 	uint64_t duration_us;      /* wall time from spawn to exit */
 	uint64_t user_us, sys_us;  /* CPU time of the whole tree */
 	uint64_t maxrss_kb;        /* the largest RSS of any process in it */
+	int appeared;              /* carve-outs (a read-only .git, a denied path) that did
+	                              not exist at spawn, so nothing protected them, and
+	                              exist now: created inside the sandbox.  The exit
+	                              log names them. */
 };
 
 /*
