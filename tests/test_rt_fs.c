@@ -5,6 +5,8 @@
  * ${WORKSPACE}/.git, denied ${HOME}/.ssh and ${HOME}/.netrc.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,4 +399,73 @@ Test(rt_fs, raw_block_device_unreadable)
 	free(cmd);
 	free(dev);
 	free(img);
+}
+
+/* ---- kernel interfaces around the file rules ---- */
+
+static struct sb_result HR;
+
+static void helper(const char *name, const char *a1, const char *a2)
+{
+	sb_result_free(&HR);
+	sb_helper(&S, STD_POLICY, name, a1, a2, &HR);
+}
+
+Test(rt_fs, read_denied_by_file_handle_refused)
+{
+	/* The handle is computed outside, where the file is visible. */
+	char *path = sb_fmt("%s/.ssh/id_rsa", S.home);
+	unsigned char buf[sizeof(struct file_handle) + 128];
+	struct file_handle *fh = (struct file_handle *)buf;
+	int mount_id;
+	fh->handle_bytes = 128;
+	if (name_to_handle_at(AT_FDCWD, path, fh, &mount_id, 0) != 0)
+		cr_skip_test("this file system has no file handles: %s", strerror(errno));
+	char spec[300];
+	int at = snprintf(spec, sizeof spec, "%d:", fh->handle_type);
+	for (unsigned i = 0; i < fh->handle_bytes; i++)
+		at += snprintf(spec + at, sizeof spec - (size_t)at, "%02x", fh->f_handle[i]);
+	helper("byhandle", spec, NULL);
+	cr_expect_null(strstr(HR.out, SECRET), "%s", HR.out);
+	cr_expect(strstr(HR.out, "refused") != NULL, "%s", HR.out);
+	sb_result_free(&HR);
+	free(path);
+}
+
+Test(rt_fs, git_exchange_refused)
+{
+	char *git = sb_fmt("%s/.git", S.ws), *other = sb_fmt("%s/fake", S.ws), *head = sb_fmt("%s/.git/HEAD", S.ws),
+	     *file = sb_fmt("%s/file.txt", S.ws);
+	cr_assert_eq(mkdir(other, 0755), 0);
+	helper("exchange", git, other);
+	cr_expect(strstr(HR.out, "refused") != NULL, "%s", HR.out);
+	helper("exchange", head, file);
+	cr_expect(strstr(HR.out, "refused") != NULL, "%s", HR.out);
+	expect_head_intact();
+	sb_result_free(&HR);
+	free(git);
+	free(other);
+	free(head);
+	free(file);
+}
+
+Test(rt_fs, device_node_creation_refused)
+{
+	char *in_ws = sb_fmt("%s/null2", S.ws);
+	helper("mknod", in_ws, NULL);
+	cr_expect(strstr(HR.out, "refused") != NULL, "%s", HR.out);
+	cr_expect(!sb_exists(S.ws, "null2"));
+	sb_result_free(&HR);
+	free(in_ws);
+}
+
+Test(rt_fs, proc_sys_and_hostname_unchanged)
+{
+	char host[256] = "";
+	gethostname(host, sizeof host);
+	sh("echo sbx-evil > /proc/sys/kernel/hostname; hostname sbx-evil; "
+	   "echo 1 > /proc/sys/vm/drop_caches; cat /proc/sys/kernel/hostname");
+	char now[256] = "";
+	gethostname(now, sizeof now);
+	cr_expect_str_eq(now, host, "the sandbox renamed the host");
 }
