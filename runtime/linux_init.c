@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define LX_KEYCTL_JOIN_SESSION_KEYRING 1   /* <linux/keyctl.h> */
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -149,6 +151,10 @@ static int child_setup(struct lx_plan *P)
 		return -1;
 	if (chdir(P->s->cwd) != 0)
 		return lx_fail(P, SBX_E_SETUP, "cannot enter the working directory", P->s->cwd, errno);
+	/* A fresh, empty session keyring: the caller's session keys (tickets,
+	   tokens) stay outside.  Kernels without keys support just say ENOSYS. */
+	if (syscall(SYS_keyctl, LX_KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+		return lx_fail(P, SBX_E_SETUP, "cannot start a session keyring", NULL, errno);
 	if (lx_drop_caps(P) != 0 || lx_setup_landlock(P) != 0 || lx_setup_seccomp(P) != 0)
 		return -1;
 	/* The command (same uid, same domain) may not ptrace init and speak for it

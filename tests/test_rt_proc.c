@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -289,6 +290,21 @@ Test(rt_proc, ptrace_of_the_sandbox_init_refused)
 {
 	/* init holds the report pipe to the launcher: the command may not drive it. */
 	helper(STD_POLICY, "ptrace", "1", NULL);
+	cr_expect_neq(R.code, 0, "%s", R.out);
+	expect_line("refused");
+}
+
+Test(rt_proc, session_keyring_not_shared)
+{
+	/* A key in the caller's session keyring: visible outside, not inside. */
+	char desc[64];
+	snprintf(desc, sizeof desc, "sbx-test-%d", (int)getpid());
+	if (syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL) < 0)
+		cr_skip_test("no keyrings here");
+	long id = syscall(SYS_add_key, "user", desc, SECRET, strlen(SECRET), -3 /* session */);
+	cr_assert(id >= 0, "add_key failed");
+	cr_assert(syscall(SYS_request_key, "user", desc, NULL, 0) >= 0, "the control lookup failed");
+	helper(STD_POLICY, "findkey", desc, NULL);
 	cr_expect_neq(R.code, 0, "%s", R.out);
 	expect_line("refused");
 }

@@ -18,6 +18,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -134,6 +135,13 @@ static int h_exchange(const char *a, const char *b)
 static int h_mknod(const char *path)
 {
 	return h_report(mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0, "made a device node");
+}
+
+/* Looks a "user" key up by description in the keyrings the process can search. */
+static int h_findkey(const char *desc)
+{
+	long id = syscall(SYS_request_key, "user", desc, NULL, 0);
+	return h_report(id >= 0, "found the key");
 }
 
 static int h_dns(const char *host)
@@ -255,6 +263,7 @@ static int run_helper(int argc, char **argv)
 	if (!strcmp(h, "byhandle")) return h_byhandle(a1);
 	if (!strcmp(h, "exchange")) return h_exchange(a1, a2);
 	if (!strcmp(h, "mknod")) return h_mknod(a1);
+	if (!strcmp(h, "findkey")) return h_findkey(a1);
 	if (!strcmp(h, "dns")) return h_dns(a1);
 	if (!strcmp(h, "kill")) return h_kill(a1);
 	if (!strcmp(h, "ptrace")) return h_ptrace(a1);
