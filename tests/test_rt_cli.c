@@ -182,6 +182,9 @@ Test(rt_cli, log_has_spawn_and_exit_lines)
 	cr_expect_eq(sbxrun("-- sh -c 'exit 3'", &out), 3, "%s", out);
 	free(out);
 	char *log = sb_read(S.root, "log.jsonl");
+	struct stat st;
+	cr_assert_eq(stat(S.log, &st), 0);
+	cr_expect_eq(st.st_mode & 0777, 0600, "the log file is created 0600");
 	char *nl = strchr(log, '\n');
 	cr_assert_not_null(nl, "%s", log);
 	cr_expect(strncmp(log, "{\"event\":\"spawn\"", 16) == 0, "%s", log);
