@@ -469,3 +469,28 @@ Test(rt_fs, proc_sys_and_hostname_unchanged)
 	gethostname(now, sizeof now);
 	cr_expect_str_eq(now, host, "the sandbox renamed the host");
 }
+
+/* ---- a policy that does not read everything ---- */
+
+#define NARROW_POLICY \
+	"sbxpol 1;\npolicy n {\n  param WORKSPACE;\n  readonly \"/usr\", \"/etc\", \"/sbx-no-such-dir\";\n" \
+	"  writable \"${WORKSPACE}\";\n  limit wall 60s;\n}\n"
+
+Test(rt_fs, unlisted_paths_unreadable)
+{
+	char *script = sb_fmt("cat %s/file; ls %s; head -c1 /etc/passwd >/dev/null && echo ETC-OK; "
+	                      "echo hi > in-ws && cat in-ws", S.outside, S.root);
+	const char *argv[] = { "/bin/sh", "-c", script, NULL };
+	sb_result_free(&R);
+	sb_run(&S, NARROW_POLICY, argv, NULL, &R);
+	cr_assert_eq(R.spawn_rc, 0, "%s", R.err);
+	cr_expect_null(strstr(R.out, ORIGINAL), "read a path no rule lists: %s", R.out);
+	cr_expect_null(strstr(R.out, "outside\n"), "listed a directory no rule lists: %s", R.out);
+	cr_expect(strstr(R.out, "ETC-OK") != NULL, "%s", R.out);
+	cr_expect(strstr(R.out, "hi\n") != NULL, "%s", R.out);
+	char *log = sb_read(S.root, "log.jsonl");
+	cr_expect(strstr(log, "landlock: skipped a rule for /sbx-no-such-dir: No such file or directory") != NULL,
+	          "%s", log);
+	free(log);
+	free(script);
+}
