@@ -10,7 +10,8 @@ find_file(SBX_XXHASH_H xxhash.h PATHS /usr/include /usr/local/include
           NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH REQUIRED)
 configure_file(${SBX_XXHASH_H} ${CMAKE_BINARY_DIR}/xxhash/xxhash.h COPYONLY)
 
-# compat.h maps the few POSIX calls of the shared runtime files; mingw's
+# compat.h maps the few POSIX calls of the shared runtime files (log.c,
+# sbxrun.c; win_load.c replaces load.c); mingw's
 # printf format attribute checks MS formats while we link ANSI stdio
 # (__USE_MINGW_ANSI_STDIO), so format checking is left to the native build.
 add_compile_definitions(XXH_INLINE_ALL __USE_MINGW_ANSI_STDIO=1 UNICODE _UNICODE
@@ -23,12 +24,13 @@ set(SBXRT_WIN_SOURCES
   runtime/blob_verify.c
   runtime/capsid.c
   runtime/strerror.c
-  runtime/load.c
+  runtime/win_load.c
   runtime/log.c
   runtime/win_plan.c
   runtime/win_exec.c
   runtime/spawn_win.c
 )
+list(TRANSFORM SBXRT_WIN_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/)
 set(SBXRT_WIN_LIBS advapi32 kernel32 winpthread)  # winpthread: clock_gettime, linked statically
 add_library(sbxrt_obj OBJECT ${SBXRT_WIN_SOURCES})
 add_library(sbxrt SHARED $<TARGET_OBJECTS:sbxrt_obj>)

@@ -1,7 +1,7 @@
 /*
  * compat.h - force-included (-include) in the Windows build, so that the
- * platform-neutral runtime files shared with Linux (load.c, log.c,
- * sbxrun.c) build unchanged with mingw-w64.  It maps the few POSIX calls
+ * platform-neutral runtime files shared with Linux (log.c, sbxrun.c)
+ * build unchanged with mingw-w64.  It maps the few POSIX calls
  * they make onto the C runtime, or stubs them where Windows has nothing
  * to map to: sbxrun does not forward signals on Windows (Ctrl-C reaches
  * every process of the console directly), so sigprocmask is a no-op and
