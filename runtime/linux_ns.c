@@ -62,31 +62,37 @@ int lx_setup_userns(const struct lx_plan *P)
 	return 0;
 }
 
-/* A detached copy of the tree at (dfd, path), attributes set and cleared, attached at target. */
-static int reattach(const struct lx_plan *P, int dfd, const char *path, const char *target,
-                    uint64_t attrs, uint64_t clear)
+/* A detached copy of the tree at (dfd, path), as the host has it; -1 (reported) on failure. */
+static int clone_tree(const struct lx_plan *P, int dfd, const char *path, const char *what)
 {
 	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE;
 	if (!path[0])
 		flags |= AT_EMPTY_PATH;
 	int fd = (int)syscall(SYS_open_tree, dfd, path, flags);
 	if (fd < 0)
-		return lx_fail(P, SBX_E_SETUP, "mounts: cannot clone the mount tree at", target, errno);
-	struct mount_attr attr = { .attr_set = attrs, .attr_clr = clear };
+		lx_fail(P, SBX_E_SETUP, "mounts: cannot clone the mount tree at", what, errno);
+	return fd;
+}
+
+/* Sets `attrs` on every mount of the detached tree fd, attaches it at target, closes fd. */
+static int attach(const struct lx_plan *P, int fd, const char *target, uint64_t attrs)
+{
+	struct mount_attr attr = { .attr_set = attrs };
 	int rc = 0;
-	if ((attrs || clear) && syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-	                                sizeof attr) != 0) {
-		/* A submount the host made read-only stays so (the kernel locks it in a
-		   user namespace): then only the top mount changes. */
-		if (!clear || syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
-			rc = lx_fail(P, SBX_E_SETUP, "mounts: cannot set the attributes of", target, errno);
-		else
-			lx_note(P, "mounts: a read-only submount of ", target, " stays read-only", NULL);
-	}
+	if (attrs && syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+	                     sizeof attr) != 0)
+		rc = lx_fail(P, SBX_E_SETUP, "mounts: cannot set the attributes of", target, errno);
 	if (rc == 0 && syscall(SYS_move_mount, fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) != 0)
 		rc = lx_fail(P, SBX_E_SETUP, "mounts: cannot attach", target, errno);
 	close(fd);
 	return rc;
+}
+
+/* The tree at path, cloned now and attached again at target with `attrs` added. */
+static int reattach(const struct lx_plan *P, const char *path, const char *target, uint64_t attrs)
+{
+	int fd = clone_tree(P, AT_FDCWD, path, target);
+	return fd < 0 ? -1 : attach(P, fd, target, attrs);
 }
 
 #define LX_RO_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
@@ -98,7 +104,7 @@ static int op_rdonly(const struct lx_plan *P, const char *path)
 		lx_note(P, "mounts: read-only ", path, " skipped: ", strerrordesc_np(errno));
 		return 0;
 	}
-	return reattach(P, AT_FDCWD, path, path, LX_RO_ATTRS, 0);
+	return reattach(P, path, path, LX_RO_ATTRS);
 }
 
 /* Returns 1 when a tmpfs was mounted (to be made read-only later). */
@@ -110,7 +116,7 @@ static int op_hide(const struct lx_plan *P, const char *path)
 		return 0;
 	}
 	if (!S_ISDIR(st.st_mode))
-		return reattach(P, AT_FDCWD, "/dev/null", path, LX_RO_ATTRS | MOUNT_ATTR_NOEXEC, 0);
+		return reattach(P, "/dev/null", path, LX_RO_ATTRS | MOUNT_ATTR_NOEXEC);
 	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") != 0)
 		return lx_fail(P, SBX_E_SETUP, "mounts: cannot cover", path, errno);
 	return 1;
@@ -143,34 +149,42 @@ static int make_mountpoint(const struct lx_plan *P, const char *path, int is_dir
 	return 0;
 }
 
-static int op_expose(const struct lx_plan *P, int src, const char *path, uint32_t flags)
+/* Attaches the original tree (cloned before anything was covered); takes *src. */
+static int op_expose(const struct lx_plan *P, int *src, const char *path, uint32_t flags)
 {
 	struct stat st, here;
-	if (src < 0 || fstat(src, &st) != 0)
-		return 0;   /* did not exist before hiding: noted when it was opened */
-	if (stat(path, &here) != 0 && make_mountpoint(P, path, S_ISDIR(st.st_mode)) != 0)
+	int fd = *src;
+	*src = -1;
+	if (fd < 0)
+		return 0;   /* did not exist before hiding: noted when it was cloned */
+	if (fstat(fd, &st) != 0 ||
+	    (stat(path, &here) != 0 && make_mountpoint(P, path, S_ISDIR(st.st_mode)) != 0)) {
+		close(fd);
 		return -1;
-	if (flags & SBX_MNT_F_READONLY)
-		return reattach(P, src, "", path, LX_RO_ATTRS, 0);
-	return reattach(P, src, "", path, 0, MOUNT_ATTR_RDONLY);
+	}
+	return attach(P, fd, path, (flags & SBX_MNT_F_READONLY) ? LX_RO_ATTRS :
+	                          MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 }
 
-/* Opens the original of every EXPOSE path before anything covers it. */
-static void open_sources(const struct lx_plan *P, int *src)
+/* Clones the original of every EXPOSE path before anything covers it or turns read-only. */
+static void clone_sources(const struct lx_plan *P, int *src)
 {
 	const struct sbx_view *v = P->s->v;
+	struct stat st;
 	for (size_t i = 0; i < v->nmounts; i++) {
 		src[i] = -1;
 		const char *path = P->s->paths->path[v->mounts[i].path];
 		if (!P->apply[i] || v->mounts[i].op != SBX_MNT_EXPOSE || !path)
 			continue;
-		src[i] = open(path, O_PATH | O_CLOEXEC);
-		if (src[i] < 0)
+		if (stat(path, &st) != 0)
+			lx_note(P, "mounts: expose ", path, " skipped: ", strerrordesc_np(errno));
+		else if ((src[i] = (int)syscall(SYS_open_tree, AT_FDCWD, path,
+		                                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)) < 0)
 			lx_note(P, "mounts: expose ", path, " skipped: ", strerrordesc_np(errno));
 	}
 }
 
-static int apply_op(const struct lx_plan *P, size_t i, const int *src, uint8_t *covered)
+static int apply_op(const struct lx_plan *P, size_t i, int *src, uint8_t *covered)
 {
 	const struct sbx_lx_mount *m = &P->s->v->mounts[i];
 	const char *path = P->s->paths->path[m->path];
@@ -185,7 +199,7 @@ static int apply_op(const struct lx_plan *P, size_t i, const int *src, uint8_t *
 		covered[i] = rc == 1;
 		return rc < 0 ? -1 : 0;
 	case SBX_MNT_EXPOSE:
-		return op_expose(P, src[i], path, m->flags);
+		return op_expose(P, &src[i], path, m->flags);
 	default:
 		return lx_fail(P, SBX_E_SETUP, "mounts: unknown operation", NULL, EINVAL);
 	}
@@ -204,48 +218,71 @@ static int seal_covers(const struct lx_plan *P, const uint8_t *covered)
 	return 0;
 }
 
-/*
- * The device nodes the Landlock rules name (/dev/null, /dev/tty, ...) and
- * the pty directory stay usable; every other device node is not (nodev):
- * a sandboxed root could otherwise read a raw disk, under every file rule,
- * or an input device.
- */
-static int expose_devices(const struct lx_plan *P)
+/* A tree kept as the host has it (plus attrs), cloned before the rest turns read-only. */
+struct lx_keep {
+	int fd;
+	const char *path;
+	uint64_t attrs;
+};
+
+#define LX_MAX_KEEP (LX_MAX_MOUNTS + 32)
+
+static int keep(const struct lx_plan *P, struct lx_keep *k, size_t *n, const char *path,
+                uint64_t attrs)
 {
-	const struct sbx_view *v = P->s->v;
-	struct stat st;
-	int rc = 0;
-	for (size_t i = 0; i < v->nll_rules && rc == 0; i++) {
-		const char *path = P->s->paths->path[v->ll_rules[i].path];
-		if (path && stat(path, &st) == 0 && S_ISCHR(st.st_mode))
-			rc = reattach(P, AT_FDCWD, path, path, 0, MOUNT_ATTR_NODEV);
-	}
-	if (rc == 0 && stat("/dev/pts", &st) == 0 && S_ISDIR(st.st_mode))
-		rc = reattach(P, AT_FDCWD, "/dev/pts", "/dev/pts", 0, MOUNT_ATTR_NODEV);
-	return rc;
+	if (*n == LX_MAX_KEEP)
+		return lx_fail(P, SBX_E_SETUP, "mounts: too many writable roots and devices", path, E2BIG);
+	int fd = clone_tree(P, AT_FDCWD, path, path);
+	if (fd < 0)
+		return -1;
+	k[(*n)++] = (struct lx_keep){ fd, path, attrs };
+	return 0;
 }
 
 /*
- * Everything read-only, nosuid and nodev in place, then the writable roots
- * attached again, writable, and the policy's devices again, usable.
+ * What stays as the host has it: the writable roots (shortest first, so a
+ * parent is attached before its children), and the device nodes the
+ * Landlock rules name (/dev/null, /dev/tty, ...) with /dev/pts; every other
+ * device node becomes unusable (nodev): a sandboxed root could otherwise
+ * read a raw disk under every file rule, or an input device.
+ */
+static int keep_trees(const struct lx_plan *P, struct lx_keep *k, size_t *n)
+{
+	const struct sbx_view *v = P->s->v;
+	const char *const *paths = (const char *const *)P->s->paths->path;
+	struct stat st;
+	for (size_t i = 0; i < P->nroots; i++)
+		if (keep(P, k, n, paths[P->roots[i]], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) != 0)
+			return -1;
+	for (size_t i = 0; i < v->nll_rules; i++) {
+		const char *path = paths[v->ll_rules[i].path];
+		if (path && stat(path, &st) == 0 && S_ISCHR(st.st_mode) &&
+		    keep(P, k, n, path, MOUNT_ATTR_NOSUID) != 0)
+			return -1;
+	}
+	if (stat("/dev/pts", &st) == 0 && S_ISDIR(st.st_mode))
+		return keep(P, k, n, "/dev/pts", MOUNT_ATTR_NOSUID);
+	return 0;
+}
+
+/*
+ * Everything read-only, nosuid and nodev in place; then the kept trees
+ * attached again with the host's own flags (a host read-only mount inside
+ * a writable root stays read-only).
  */
 static int readonly_base(const struct lx_plan *P)
 {
-	int fds[LX_MAX_MOUNTS];
-	const char *const *paths = (const char *const *)P->s->paths->path;
-	for (size_t i = 0; i < P->nroots; i++)
-		if ((fds[i] = open(paths[P->roots[i]], O_PATH | O_CLOEXEC)) < 0)
-			return lx_fail(P, SBX_E_ROOT, "mounts: cannot open the writable root",
-			               paths[P->roots[i]], errno);
+	struct lx_keep k[LX_MAX_KEEP];
+	size_t n = 0, i = 0;
+	int rc = keep_trees(P, k, &n);
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
-	int rc = 0;
-	if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof attr) != 0)
+	if (rc == 0 && syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof attr) != 0)
 		rc = lx_fail(P, SBX_E_SETUP, "mounts: cannot make the file system read-only", NULL, errno);
-	for (size_t i = 0; i < P->nroots && rc == 0; i++)
-		rc = reattach(P, fds[i], "", paths[P->roots[i]], 0, MOUNT_ATTR_RDONLY);
-	for (size_t i = 0; i < P->nroots; i++)
-		close(fds[i]);
-	return rc == 0 ? expose_devices(P) : rc;
+	for (; i < n && rc == 0; i++)
+		rc = attach(P, k[i].fd, k[i].path, k[i].attrs);
+	for (; i < n; i++)
+		close(k[i].fd);
+	return rc;
 }
 
 int lx_setup_mounts(const struct lx_plan *P)
@@ -258,7 +295,7 @@ int lx_setup_mounts(const struct lx_plan *P)
 	   mounts later appears here (it would not be read-only). */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		return lx_fail(P, SBX_E_SETUP, "mounts: cannot make / a private mount", NULL, errno);
-	open_sources(P, src);
+	clone_sources(P, src);
 	int rc = readonly_base(P);
 	for (size_t i = 0; i < v->nmounts && rc == 0; i++)
 		if (P->apply[i])

@@ -191,3 +191,25 @@ Test(rt_mounts, if_inside_skipped_when_home_is_elsewhere)
 	cr_expect(strstr(log, "\"mount_ops\":0") != NULL, "%s", log);
 	free(log);
 }
+
+Test(rt_mounts, host_read_only_mount_inside_workspace_stays_read_only)
+{
+	if (geteuid() != 0)
+		cr_skip_test("making a read-only bind mount on the host needs root");
+	char *mnt = sb_fmt("%s/romnt", S.ws);
+	cr_assert_eq(mkdir(mnt, 0755), 0);
+	char *cmd = sb_fmt("mount --bind '%s' '%s' && mount -o remount,ro,bind '%s'", S.outside, mnt, mnt);
+	if (t_run(cmd, NULL) != 0)
+		cr_skip_test("cannot make a bind mount here");
+	sh(NESTED_POLICY, "echo x > %s/file; echo x > %s/new; echo x > ws-ok && echo WS-OK", mnt, mnt);
+	char *undo = sb_fmt("umount '%s'", mnt);
+	t_run(undo, NULL);
+	expect_out("WS-OK");
+	char *t = sb_read(S.outside, "file");
+	cr_expect_str_eq(t, ORIGINAL, "the sandbox wrote through the host's read-only mount");
+	cr_expect(!sb_exists(S.outside, "new"));
+	free(t);
+	free(undo);
+	free(cmd);
+	free(mnt);
+}
