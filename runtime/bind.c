@@ -91,6 +91,7 @@ static int store_value(struct sbx_ctx *ctx, size_t i, const char *name, const ch
 		free(real);
 	free(ctx->values[i]);
 	ctx->values[i] = copy;
+	ctx->is_default[i] = 0;
 	return SBX_OK;
 }
 
@@ -125,9 +126,19 @@ static const char *default_value(const char *name, const char *cwd, const char *
 	return val && val[0] ? val : NULL;
 }
 
-/* Binds every unbound parameter that has a default; an unbound one without is an error. */
+/*
+ * Binds every unbound parameter that has a default; an unbound one without
+ * is an error.  Defaults belong to one spawn (WORKSPACE follows each
+ * spawn's cwd), so the previous spawn's are dropped first.
+ */
 static int bind_defaults(struct sbx_ctx *ctx, const char *cwd, const char *const *envp)
 {
+	for (size_t i = 0; i < ctx->view.nparams; i++)
+		if (ctx->is_default[i]) {
+			free(ctx->values[i]);
+			ctx->values[i] = NULL;
+			ctx->is_default[i] = 0;
+		}
 	for (size_t i = 0; i < ctx->view.nparams; i++) {
 		if (ctx->values[i])
 			continue;
@@ -142,32 +153,37 @@ static int bind_defaults(struct sbx_ctx *ctx, const char *cwd, const char *const
 		int rc = store_value(ctx, i, name, val);
 		if (rc != SBX_OK)
 			return rc;
+		ctx->is_default[i] = 1;
 	}
 	return SBX_OK;
 }
 
-/* Length of path i once bound (0 when it is not for this platform). */
+/* The value part of path i: the parameter's value, "" for a literal path,
+   and "" for "/" followed by a suffix ("/" + "/a" is "/a"). */
+static const char *value_of(const struct sbx_ctx *ctx, const struct sbx_path *p)
+{
+	const char *value = p->param != SBX_NONE ? ctx->values[p->param] : "";
+	const char *suffix = sbx_view_str(&ctx->view, p->suffix);
+	return strcmp(value, "/") == 0 && suffix[0] ? "" : value;
+}
+
+/* Bytes of path i once bound, NUL included (0 when it is not for this platform). */
 static size_t bound_len(const struct sbx_ctx *ctx, size_t i, uint32_t platform)
 {
 	const struct sbx_path *p = &ctx->view.paths[i];
 	if (!(p->platforms & platform))
 		return 0;
-	size_t n = strlen(sbx_view_str(&ctx->view, p->suffix));
-	if (p->param != SBX_NONE)
-		n += strlen(ctx->values[p->param]);
-	return n + 1;
+	return strlen(value_of(ctx, p)) + strlen(sbx_view_str(&ctx->view, p->suffix)) + 1;
 }
 
-/* Writes path i into dst: value + suffix ("/" + "/a" is "/a"). */
-static void bind_one(const struct sbx_ctx *ctx, size_t i, char *dst, size_t size)
+/* Writes path i into dst (bound_len bytes): value + suffix. */
+static void bind_one(const struct sbx_ctx *ctx, size_t i, char *dst)
 {
 	const struct sbx_path *p = &ctx->view.paths[i];
-	const char *suffix = sbx_view_str(&ctx->view, p->suffix);
-	const char *value = p->param != SBX_NONE ? ctx->values[p->param] : "";
-	if (strcmp(value, "/") == 0 && suffix[0])
-		value = "";
-	memcpy(dst, value, strlen(value));
-	memcpy(dst + strlen(value), suffix, size - strlen(value));
+	const char *value = value_of(ctx, p), *suffix = sbx_view_str(&ctx->view, p->suffix);
+	size_t n = strlen(value);
+	memcpy(dst, value, n);
+	memcpy(dst + n, suffix, strlen(suffix) + 1);
 }
 
 static const char *tmpdir_value(const struct sbx_ctx *ctx)
@@ -202,7 +218,7 @@ int rt_bind_paths(struct sbx_ctx *ctx, const char *cwd, const char *const *envp,
 		size_t len = bound_len(ctx, i, platform);
 		if (!len)
 			continue;
-		bind_one(ctx, i, at, len);
+		bind_one(ctx, i, at);
 		out->path[i] = at;
 		at += len;
 	}

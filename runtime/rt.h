@@ -30,6 +30,7 @@ struct sbx_ctx {
 	void *map;                    /* the mmap'd blob file, or NULL */
 	size_t map_len;
 	char *values[RT_MAX_PARAMS];  /* bound value per PARAMS index, owned; NULL = unbound */
+	uint8_t is_default[RT_MAX_PARAMS]; /* the value is a default of the last spawn */
 	int log_fd;
 	char err[RT_ERR_SIZE];
 };

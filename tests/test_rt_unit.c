@@ -193,3 +193,24 @@ Test(rt_unit, two_threads_spawn_at_once)
 	}
 	sb_teardown(&s);
 }
+
+Test(rt_unit, defaults_follow_each_spawn)
+{
+	/* One context, two spawns in different directories: WORKSPACE follows. */
+	struct sbx_ctx *ctx = load(P_BIND);
+	sbx_ctx_bind(ctx, "CACHE", "/c");
+	const char *env[] = { "HOME=/h", NULL };
+	struct rt_paths p;
+	cr_assert_eq(rt_bind_paths(ctx, "/first", env, SBX_PLAT_LINUX, &p), SBX_OK);
+	cr_expect_str_eq(path_of(&p, &ctx->view, "/.git"), "/first/.git");
+	rt_paths_free(&p);
+	cr_assert_eq(rt_bind_paths(ctx, "/second", env, SBX_PLAT_LINUX, &p), SBX_OK);
+	cr_expect_str_eq(path_of(&p, &ctx->view, "/.git"), "/second/.git");
+	rt_paths_free(&p);
+	/* An explicit binding stays. */
+	sbx_ctx_bind(ctx, "WORKSPACE", "/explicit");
+	cr_assert_eq(rt_bind_paths(ctx, "/third", env, SBX_PLAT_LINUX, &p), SBX_OK);
+	cr_expect_str_eq(path_of(&p, &ctx->view, "/.git"), "/explicit/.git");
+	rt_paths_free(&p);
+	sbx_ctx_destroy(&ctx);
+}
