@@ -58,7 +58,7 @@ static int name_of(const char *entry, char *buf, size_t size)
 }
 
 struct verdict {
-	int any_keep, keep, exact_keep, drop, exact_drop;
+	int any_keep, keep, exact_keep, drop, own_exact_drop;
 };
 
 static void judge_op(const struct sbx_view *v, const struct sbx_env_op *op, const char *name,
@@ -75,20 +75,22 @@ static void judge_op(const struct sbx_view *v, const struct sbx_env_op *op, cons
 		d->exact_keep |= exact;
 	} else if (op->op == SBX_ENV_DROP) {
 		d->drop = 1;
-		d->exact_drop |= exact;
+		d->own_exact_drop |= exact && !(op->flags & SBX_ENV_F_DEFAULT);
 	}
 }
 
-/* Does variable `name` pass the keep/drop rules? */
+/*
+ * Does variable `name` pass the keep/drop rules?  An exact keep beats glob
+ * drops and the built-in drops (even the exact ones, like SSH_AUTH_SOCK);
+ * the policy's own exact drop of the same name still wins.
+ */
 static int passes(const struct sbx_view *v, const char *name, uint32_t platform)
 {
 	struct verdict d = { 0, 0, 0, 0, 0 };
 	for (size_t i = 0; i < v->nenv; i++)
 		if (v->env[i].platforms & platform)
 			judge_op(v, &v->env[i], name, &d);
-	if (d.any_keep && !d.keep)
-		return 0;
-	if (d.exact_drop)
+	if ((d.any_keep && !d.keep) || d.own_exact_drop)
 		return 0;
 	return !d.drop || d.exact_keep;
 }

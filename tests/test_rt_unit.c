@@ -214,3 +214,15 @@ Test(rt_unit, defaults_follow_each_spawn)
 	rt_paths_free(&p);
 	sbx_ctx_destroy(&ctx);
 }
+
+Test(rt_unit, exact_keep_beats_builtin_exact_drop)
+{
+	struct sbx_ctx *ctx = load("sbxpol 1;\npolicy t { readonly \"/\"; env keep \"*\", \"SSH_AUTH_SOCK\"; }\n");
+	const char *in[] = { "SSH_AUTH_SOCK=/run/agent", "LD_PRELOAD=/x.so", NULL };
+	struct rt_env e;
+	cr_assert_eq(rt_env_filter(ctx, in, NULL, SBX_PLAT_LINUX, &e), SBX_OK);
+	cr_expect(has(e.envp, "SSH_AUTH_SOCK=/run/agent"), "an exact keep lets it through on purpose");
+	cr_expect(!has(e.envp, "LD_PRELOAD=/x.so"));
+	rt_env_free(&e);
+	sbx_ctx_destroy(&ctx);
+}
