@@ -15,6 +15,7 @@
  *   probe sleep SECONDS
  *   probe touch FILE             creates FILE
  *   probe write FILE             ok / denied: open FILE for writing
+ *   probe read FILE              ok / denied: open FILE for reading
  *   probe spawn-many N           how many of N children could be started
  *   probe alloc MIB              ok / failed: commit MIB MiB
  *   probe clipboard              ok / denied: put text on the clipboard
@@ -161,6 +162,15 @@ static int cmd_write(const char *file)
 	return ok ? 0 : 1;
 }
 
+static int cmd_read(const char *file)
+{
+	HANDLE h = CreateFileA(file, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+	printf("%s\n", h == INVALID_HANDLE_VALUE ? "denied" : "ok");
+	if (h != INVALID_HANDLE_VALUE)
+		CloseHandle(h);
+	return h == INVALID_HANDLE_VALUE;
+}
+
 static int cmd_spawn_many(int n)
 {
 	int started = 0;
@@ -233,6 +243,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(c, "write"))
 		return cmd_write(a);
+	if (!strcmp(c, "read"))
+		return cmd_read(a);
 	if (!strcmp(c, "spawn-many"))
 		return cmd_spawn_many(atoi(a));
 	if (!strcmp(c, "alloc"))
