@@ -171,6 +171,9 @@ static int make_cmdline(struct sbx_ctx *ctx, const char *const *argv, struct inp
 	size_t n = line ? wp_cmdline(argv, line, WP_CMDLINE_MAX * 3) : 0;
 	in->cmdline = n ? to_wide(line) : NULL;
 	free(line);
+	if (n && !in->cmdline)
+		return rt_fail(ctx, SBX_E_ARG, "the command line is not valid UTF-8 (sbxrun's arguments "
+		               "arrive in the ANSI code page: use ASCII or a UTF-8 code page)");
 	if (!in->cmdline || wcslen(in->cmdline) >= WP_CMDLINE_MAX)
 		return rt_fail(ctx, SBX_E_ARG, "the command line is too long (limit is %d characters)",
 		               WP_CMDLINE_MAX - 1);

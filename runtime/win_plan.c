@@ -688,6 +688,12 @@ static int env_passes(const struct sbx_view *v, const char *name)
 	return !drop || exact_keep;
 }
 
+/* Windows itself needs these (DLL loading, the C runtime); they hold no secret. */
+static int is_system_var(const char *name)
+{
+	return same_sid(name, "SystemRoot") || same_sid(name, "windir");
+}
+
 static int is_temp_var(const char *name)
 {
 	return same_sid(name, "TEMP") || same_sid(name, "TMP") || same_sid(name, "TMPDIR");
@@ -791,7 +797,7 @@ static int plan_env(struct wb *b)
 	char name[256];
 	for (const char *const *e = b->in->envp; e && *e && rc == SBX_OK; e++) {
 		if (!env_name(*e, name, sizeof name) || name[0] == '=' || env_overridden(b, name) ||
-		    !env_passes(b->v, name))
+		    (!env_passes(b->v, name) && !is_system_var(name)))
 			continue;
 		rc = env_push(b, name, *e + strlen(name) + 1, &bytes);
 	}

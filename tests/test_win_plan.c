@@ -500,6 +500,19 @@ Test(win_plan, policy_set_temp_wins)
 	done(&f);
 }
 
+Test(win_plan, keep_list_still_passes_what_windows_needs)
+{
+	struct fixture f;
+	compile_text(&f, "sbxpol 1; policy p { param WORKSPACE; writable \"${WORKSPACE}\";"
+	                 " env keep \"PATH\"; }", WIN);
+	cr_assert_eq(plan(&f), SBX_OK, "%s", f.err);
+	cr_expect_str_eq(env_value(&f.plan, "SystemRoot"), "C:\\Windows");
+	cr_expect_str_eq(env_value(&f.plan, "Path"), "C:\\Windows\\system32;C:\\Windows");
+	cr_expect_null(env_value(&f.plan, "LANG"), "not kept");
+	cr_expect_null(env_value(&f.plan, "USERPROFILE"), "not kept");
+	done(&f);
+}
+
 Test(win_plan, home_defaults_to_userprofile)
 {
 	struct fixture f;
