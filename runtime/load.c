@@ -47,7 +47,6 @@ static void drop_values(struct sbx_ctx *ctx)
 	for (size_t i = 0; i < RT_MAX_PARAMS; i++) {
 		free(ctx->values[i]);
 		ctx->values[i] = NULL;
-		ctx->is_default[i] = 0;
 	}
 }
 
@@ -92,10 +91,40 @@ int sbx_ctx_use_blob(struct sbx_ctx *ctx, const void *buf, size_t len)
 	return rc;
 }
 
-/* Maps the whole file read-only; a file larger than the format allows is refused. */
+/*
+ * Copies the file into a private anonymous mapping, then makes it
+ * read-only.  A mapping of the file itself would follow writes made to the
+ * file after the blob was verified, and fault (SIGBUS) if it were truncated.
+ */
+static int copy_file(struct sbx_ctx *ctx, int fd, const char *path, void **map, size_t len)
+{
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return rt_fail(ctx, SBX_E_NOMEM, "cannot map %s: %s", path, strerror(errno));
+	size_t got = 0;
+	ssize_t n = 1;
+	while (got < len && (n = pread(fd, (char *)m + got, len - got, (off_t)got)) != 0) {
+		if (n < 0 && errno != EINTR)
+			break;
+		got += n > 0 ? (size_t)n : 0;
+	}
+	char more;
+	if (n < 0 || got != len || pread(fd, &more, 1, (off_t)len) != 0) {
+		int rc = rt_fail(ctx, SBX_E_IO, "cannot read %s: %s", path,
+		                 n < 0 ? strerror(errno) : "it changed while being read");
+		munmap(m, len);
+		return rc;
+	}
+	mprotect(m, len, PROT_READ);
+	*map = m;
+	return SBX_OK;
+}
+
+/* Reads the whole file into a read-only mapping; a file larger than the format allows is refused. */
 static int map_file(struct sbx_ctx *ctx, const char *path, void **map, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return rt_fail(ctx, SBX_E_IO, "cannot open the policy blob %s: %s", path, strerror(errno));
 	struct stat st;
@@ -109,11 +138,7 @@ static int map_file(struct sbx_ctx *ctx, const char *path, void **map, size_t *l
 		             path, (long long)st.st_size, (unsigned)SBX_BLOB_MAX_SIZE);
 	if (rc == SBX_OK) {
 		*len = (size_t)st.st_size;
-		*map = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (*map == MAP_FAILED) {
-			*map = NULL;
-			rc = rt_fail(ctx, SBX_E_IO, "cannot map %s: %s", path, strerror(errno));
-		}
+		rc = copy_file(ctx, fd, path, map, *len);
 	}
 	close(fd);
 	return rc;
