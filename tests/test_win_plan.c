@@ -249,6 +249,70 @@ static int upper_name_cmp(const char *a, const char *b)
 	}
 }
 
+/* Replaces every `from` in buf (size bytes) by `to`. */
+static void replace_all(char *buf, size_t size, const char *from, const char *to)
+{
+	char tmp[1024];
+	for (char *at = strstr(buf, from); at; at = strstr(at + strlen(to), from)) {
+		snprintf(tmp, sizeof tmp, "%s%s", to, at + strlen(from));
+		cr_assert_lt((size_t)(at - buf) + strlen(tmp), size);
+		strcpy(at, tmp);
+	}
+}
+
+/* "(A;...) on ${WORKSPACE} (rule 14)" -> "(A;...;SID) C:\work\proj" */
+static void explain_to_plan(const char *line, char *out, size_t size)
+{
+	snprintf(out, size, "%s", line);
+	char *on = strstr(out, " on ");
+	cr_assert_not_null(on);
+	memmove(on + 1, on + 4, strlen(on + 4) + 1);
+	static const char *const ends[] = { " (rule ", " implicit", "; NOTE" };
+	for (size_t i = 0; i < 3; i++) {
+		char *e = strstr(on, ends[i]);
+		if (e)
+			*e = 0;
+	}
+	replace_all(out, size, "cap(${TMPDIR})", CAP_TMP);
+	replace_all(out, size, "cap(${WORKSPACE})", CAP_WS);
+	replace_all(out, size, "${TMPDIR}", "C:\\work\\proj\\.sbx-tmp");
+	replace_all(out, size, "${WORKSPACE}", "C:\\work\\proj");
+	replace_all(out, size, "${HOME}", "C:\\Users\\dev");
+}
+
+/* What `sbxc explain` shows is what the runtime does: same ACEs, same order. */
+Test(win_plan, agrees_with_sbxc_explain)
+{
+	struct fixture f;
+	compile_shipped(&f, "workspace-write");
+	cr_assert_eq(plan(&f), SBX_OK, "%s", f.err);
+	char *dir = t_tmpdir(), path[512], cmd[1024], *out = NULL;
+	snprintf(path, sizeof path, "%s/p.sbxblob", dir);
+	cr_assert_eq(t_write_file(path, f.blob, f.len), 0);
+	snprintf(cmd, sizeof cmd, "%s explain %s", SBXC_PATH, path);
+	cr_assert_eq(t_run(cmd, &out), 0, "%s", out ? out : "");
+	char *aces = strstr(out, "\n  ACEs:\n");
+	cr_assert_not_null(aces, "%s", out);
+	size_t n = 0;
+	for (char *line = strchr(aces + 1, '\n') + 1; strncmp(line, "    (", 5) == 0; n++) {
+		char *nl = strchr(line, '\n');
+		char text[512], want[512];
+		cr_assert_not_null(nl);
+		*nl = 0;
+		explain_to_plan(line + 4, text, sizeof text);
+		cr_assert_lt(n, f.plan.naces);
+		snprintf(want, sizeof want, "%s %s", f.plan.aces[n].sddl, f.plan.aces[n].object);
+		cr_expect_str_eq(text, want, "ACE %zu", n);
+		line = nl + 1;
+	}
+	cr_expect_eq(n, f.plan.naces);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	t_run(cmd, NULL);
+	free(out);
+	free(dir);
+	done(&f);
+}
+
 Test(win_plan, workspace_write_environment)
 {
 	struct fixture f;
