@@ -281,6 +281,19 @@ static HANDLE proc_job(const struct sbx_proc *p)
 	return (HANDLE)(intptr_t)p->status_fd;
 }
 
+static void fill_proc(struct sbx_proc *proc, const struct sbx_ctx *ctx, const struct win_plan *plan,
+                      const struct wx_proc *wp)
+{
+	proc->pid = (int)wp->pid;
+	proc->pidfd = (int)(intptr_t)wp->process;
+	proc->status_fd = (int)(intptr_t)wp->job;
+	proc->start_ns = GetTickCount64() * 1000000ull;
+	proc->wall_ns = plan->job.wall_ms * 1000000ull;
+	proc->cpu_s = plan->job.job_time_100ns / 10000000u;
+	proc->policy_id = ctx->view.header->policy_id;
+	proc->log_fd = ctx->log_fd;
+}
+
 int sbx_spawn(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct sbx_proc *proc)
 {
 	if (!ctx || !o || !proc)
@@ -303,14 +316,7 @@ int sbx_spawn(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct sbx_pr
 		rc = wx_run(&ws, &wp, &rep, ctx->err, sizeof ctx->err);
 	}
 	if (rc == SBX_OK) {
-		proc->pid = (int)wp.pid;
-		proc->pidfd = (int)(intptr_t)wp.process;
-		proc->status_fd = (int)(intptr_t)wp.job;
-		proc->start_ns = GetTickCount64() * 1000000ull;
-		proc->wall_ns = in.plan.job.wall_ms * 1000000ull;
-		proc->cpu_s = in.plan.job.job_time_100ns / 10000000u;
-		proc->policy_id = ctx->view.header->policy_id;
-		proc->log_fd = ctx->log_fd;
+		fill_proc(proc, ctx, &in.plan, &wp);
 		log_spawn(ctx, &in, o->argv, &rep, wp.pid);
 	}
 	inputs_free(&in);

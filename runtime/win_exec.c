@@ -372,6 +372,25 @@ static DWORD write_dacl(struct dacl_read *r, ULONG n, EXPLICIT_ACCESS_W *ea)
 	return rc;
 }
 
+/* The entries to add for the ACEs of a[0..n) that `have` does not hold yet. */
+static ULONG missing_aces(struct wx *x, const struct wp_ace *a, size_t n, const struct wp_have *have,
+                          size_t nhave, EXPLICIT_ACCESS_W *ea)
+{
+	ULONG k = 0;
+	for (size_t i = 0; i < n; i++) {
+		PSID sid = plan_sid(x, a[i].sid);
+		if (!sid)
+			continue;             /* the logon SID of a token without one */
+		if (wp_ace_present(have, nhave, &a[i], plan_sid_text(x, a[i].sid))) {
+			x->rep->aces_present++;
+			continue;
+		}
+		trustee(&ea[k++], sid, a[i].mask, a[i].type == SBX_ACE_DENY ? DENY_ACCESS : GRANT_ACCESS,
+		        inheritance(a[i].inherit));
+	}
+	return k;
+}
+
 /* The ACEs of one object (a[0..n)): read its DACL, write only what is missing. */
 static int apply_group(struct wx *x, const struct wp_ace *a, size_t n)
 {
@@ -386,17 +405,8 @@ static int apply_group(struct wx *x, const struct wp_ace *a, size_t n)
 		return SBX_OK;
 	}
 	size_t nhave = rc == ERROR_SUCCESS ? list_aces(r.dacl, have, 256) : 0;
-	for (size_t i = 0; rc == ERROR_SUCCESS && i < n; i++) {
-		PSID sid = plan_sid(x, a[i].sid);
-		if (!sid)
-			continue;
-		if (wp_ace_present(have, nhave, &a[i], plan_sid_text(x, a[i].sid))) {
-			x->rep->aces_present++;
-			continue;
-		}
-		trustee(&ea[k++], sid, a[i].mask, a[i].type == SBX_ACE_DENY ? DENY_ACCESS : GRANT_ACCESS,
-		        inheritance(a[i].inherit));
-	}
+	if (rc == ERROR_SUCCESS)
+		k = missing_aces(x, a, n, have, nhave, ea);
 	if (rc == ERROR_SUCCESS && k)
 		rc = fault("aces") ? ERROR_ACCESS_DENIED : write_dacl(&r, k, ea);
 	if (rc == ERROR_SUCCESS)
