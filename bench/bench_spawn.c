@@ -52,11 +52,13 @@ static const char *const variant_names[V_COUNT] = {
 	"bare namespaces, no setup",
 };
 
-/* The credentials workspace-write hides (policies/common.sbxpol). */
+/* What workspace-write hides (policies/common.sbxpol): credentials under
+   HOME, and daemon sockets (absolute paths). */
 static const char *const secrets[] = {
 	".ssh", ".gnupg", ".aws", ".azure", ".kube", ".docker", ".config/gcloud",
 	".config/gh", ".netrc", ".git-credentials", ".npmrc", ".pypirc",
-	".cargo/credentials.toml",
+	".cargo/credentials.toml", "/run/docker.sock", "/run/containerd", "/run/podman",
+	"/run/dbus", "/run/user", "/tmp/.X11-unix",
 };
 
 struct argv_buf {
@@ -262,10 +264,13 @@ static void setup_simple(struct bench *b, const char *sbxrun, const char *blob, 
 static void bwrap_secrets(struct argv_buf *a)
 {
 	const char *home = getenv("HOME");
-	for (size_t i = 0; home && i < sizeof secrets / sizeof secrets[0]; i++) {
+	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
 		char p[PATH_MAX];
 		struct stat st;
-		int len = snprintf(p, sizeof p, "%s/%s", home, secrets[i]);
+		int abs = secrets[i][0] == '/';
+		if (!abs && !home)
+			continue;
+		int len = snprintf(p, sizeof p, "%s%s%s", abs ? "" : home, abs ? "" : "/", secrets[i]);
 		const char *kept = len < (int)sizeof p && stat(p, &st) == 0 ? keep(a, p) : NULL;
 		if (!kept)
 			continue;
