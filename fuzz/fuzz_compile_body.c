@@ -51,7 +51,8 @@ static void render(const struct sbx_compiler *c, struct compiled *r)
 }
 
 /* One full compile of the first policy, plus `sbxc check` over all of them. */
-static void compile(const uint8_t *data, size_t size, uint32_t targets, struct compiled *r)
+static void compile(const uint8_t *data, size_t size, uint32_t targets, int define,
+                    struct compiled *r)
 {
 	struct sbx_compiler c;
 	struct sbx_ir_policy p;
@@ -59,6 +60,8 @@ static void compile(const uint8_t *data, size_t size, uint32_t targets, struct c
 	r->rc = -1;
 	sbx_compiler_init(&c);
 	c.targets = targets;
+	if (define)   /* sbxc -D: a compile-time binding, or a warning when unused */
+		sbx_compiler_define(&c, "WORKSPACE=/fuzz/workspace");
 	struct sbx_ast_file *f = sbx_load_text(&c, FUZZ_SOURCE_NAME, (const char *)data, size);
 	if (f && c.diags.nerrors == 0 && sbx_sema(&c, f, NULL, &p) == 0) {
 		r->rc = sbx_emit(&c, &p, &r->blob, &r->len);
@@ -123,14 +126,15 @@ static const char *same(const struct compiled *a, const struct compiled *b)
 
 const char *sbx_fuzz_compile(const uint8_t *data, size_t size)
 {
-	/* The target set follows the input, so each input has one fixed outcome. */
+	/* The target set and -D follow the input's size, so each input has one outcome. */
 	static const uint32_t targets[] = { SBX_TARGET_ALL, SBX_TARGET_LINUX, SBX_TARGET_WINDOWS };
 	uint32_t t = targets[size % 3];
+	int define = (size / 3) % 2;
 	struct compiled a, b;
-	compile(data, size, t, &a);
+	compile(data, size, t, define, &a);
 	const char *why = check_one(&a);
 	if (!why) {
-		compile(data, size, t, &b);
+		compile(data, size, t, define, &b);
 		why = same(&a, &b);
 		compiled_free(&b);
 	}
