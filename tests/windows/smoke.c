@@ -29,6 +29,11 @@ static void test_argv_exit_cwd(struct env *e)
 	sandboxed(e, e->sbxrun, e->blob, echo, &r);
 	report(e, r.code == 0 && strcmp(r.out, "[a b]\n[q\"x]\n[]\n[end\\]\n[tab\there]\n") == 0,
 	       "argv reaches the command unchanged", "code %lu, output '%s'", r.code, r.out);
+	const char *utf8[] = { "echo", "\xc3\xa9t\xc3\xa9 \xe2\x82\xac", NULL };
+	sandboxed(e, e->sbxrun, e->blob, utf8, &r);
+	report(e, r.code == 0 && strcmp(r.out, "[\xc3\xa9t\xc3\xa9 \xe2\x82\xac]\n") == 0,
+	       "non-ASCII arguments arrive intact (UTF-8 code page manifest)", "code %lu, output '%s'",
+	       r.code, r.out);
 	const char *ex[] = { "exit", "42", NULL };
 	sandboxed(e, e->sbxrun, e->blob, ex, &r);
 	report(e, r.code == 42, "the command's exit code comes back", "code %lu: %s", r.code, r.out);
