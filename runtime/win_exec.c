@@ -404,6 +404,13 @@ static int apply_group(struct wx *x, const struct wp_ace *a, size_t n)
 		free_dacl_read(&r);
 		return SBX_OK;
 	}
+	if (rc == ERROR_SUCCESS && !r.dacl && !a->device) {
+		/* A NULL DACL lets everyone do everything; merging into it would
+		   replace it with a DACL of our ACEs alone.  Fail closed instead. */
+		free_dacl_read(&r);
+		return fail(x, SBX_E_SETUP, "%s has no DACL (everyone has full access): set one first",
+		            a->object);
+	}
 	size_t nhave = rc == ERROR_SUCCESS ? list_aces(r.dacl, have, 256) : 0;
 	if (rc == ERROR_SUCCESS)
 		k = missing_aces(x, a, n, have, nhave, ea);
