@@ -20,6 +20,15 @@ fi
 
 cmake -S . -B build-win -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64.cmake -DSBX_WERROR=ON >/dev/null
 cmake --build build-win -j"$jobs"
+# The DLL exports exactly the public API of include/sbx/sbxrt.h, as on Linux.
+grep -o '^SBX_API[^(]*(' include/sbx/sbxrt.h | sed 's/($//; s/.*[ *]//' | sort > build-win/api.txt
+x86_64-w64-mingw32-objdump -p build-win/libsbxrt.dll | sed -n '/Ordinal\/Name Pointer/,/^$/p' |
+	sed -n 's/^\t\[ *[0-9]*\] //p' | sort > build-win/exports.txt
+if ! diff -u build-win/api.txt build-win/exports.txt; then
+	echo "libsbxrt.dll does not export exactly the public API" >&2
+	exit 1
+fi
+echo "ok - libsbxrt.dll exports the $(wc -l < build-win/api.txt) functions of sbxrt.h and nothing else"
 "$sbxc" compile tests/windows/smoke.sbxpol --policy enforce --target windows \
 	-o build-win/tests/windows/enforce.sbxblob
 echo "== Windows smoke tests under Wine =="
