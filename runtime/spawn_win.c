@@ -265,7 +265,12 @@ static void log_spawn(const struct sbx_ctx *ctx, const struct inputs *in, const 
 	rt_json_str(&j, "enforcement", ctx->view.header->flags & SBX_BLOB_F_BEST_EFFORT ? "best-effort"
 	                                                                                : "strict");
 	log_mechanisms(&j, &in->plan, r);
-	rt_json_str(&j, "notes", r->notes);
+	rt_json_open(&j, "degraded", '[');     /* nothing: there is no best-effort downgrade here */
+	rt_json_close(&j, ']');
+	rt_json_open(&j, "notes", '[');
+	for (size_t off = 0; off < r->notes_len; off += strlen(r->notes + off) + 1)
+		rt_json_str(&j, NULL, r->notes + off);
+	rt_json_close(&j, ']');
 	rt_json_emit(&j, ctx->log_fd);
 }
 

@@ -63,6 +63,7 @@ static int fault(const char *step)
 #define fault(step) 0
 #endif
 
+__attribute__((format(printf, 3, 4)))
 static int fail(struct wx *x, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -78,10 +79,20 @@ static int fail_win(struct wx *x, const char *what)
 	return fail(x, SBX_E_SETUP, "%s failed (Windows error %lu)", what, GetLastError());
 }
 
-static void note(struct wx *x, const char *text)
+/* Appends a note; notes that no longer fit are dropped (the counts stay exact). */
+__attribute__((format(printf, 2, 3)))
+static void note(struct wx *x, const char *fmt, ...)
 {
-	size_t n = strlen(x->rep->notes);
-	snprintf(x->rep->notes + n, sizeof x->rep->notes - n, "%s%s", n ? "; " : "", text);
+	struct wx_report *r = x->rep;
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (n > 0 && r->notes_len + (size_t)n + 1 <= sizeof r->notes) {
+		memcpy(r->notes + r->notes_len, text, (size_t)n + 1);
+		r->notes_len += (size_t)n + 1;
+	}
 }
 
 /* UTF-8 to a malloc'd wide string; NULL when out of memory or invalid. */
@@ -401,6 +412,7 @@ static int apply_group(struct wx *x, const struct wp_ace *a, size_t n)
 	DWORD rc = read_dacl(a, &r);
 	if (rc == ERROR_FILE_NOT_FOUND || rc == ERROR_PATH_NOT_FOUND) {
 		x->rep->aces_missing += (unsigned)n;      /* nothing there to protect; never created */
+		note(x, "%s does not exist: no ACE set", a->object);
 		free_dacl_read(&r);
 		return SBX_OK;
 	}

@@ -27,7 +27,8 @@ struct wx_report {
 	unsigned restricting;        /* restricting SIDs in the token */
 	int logon_sid;               /* the caller's token has a logon SID */
 	int in_job;                  /* IsProcessInJob said yes */
-	char notes[512];             /* what was skipped, in words */
+	char notes[2048];            /* what was skipped, in words: NUL-separated */
+	size_t notes_len;
 };
 
 struct wx_proc {
