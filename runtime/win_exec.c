@@ -39,6 +39,7 @@ struct wx {
 	struct wx_report *rep;
 	char *err;
 	size_t errsize;
+	int created_tmp;                 /* step 1 made the temp directory: undo removes it */
 	HANDLE job, base, token, process, thread;
 	HANDLE child_std[3];
 	void *user_info, *groups_info;   /* token information buffers */
@@ -124,6 +125,7 @@ static int step_dirs(struct wx *x)
 		wchar_t *w = wide(p->tmpdir);
 		BOOL ok = w && CreateDirectoryW(w, NULL);
 		free(w);
+		x->created_tmp = ok;
 		if (!ok && GetLastError() != ERROR_ALREADY_EXISTS && GetLastError() != ERROR_PATH_NOT_FOUND)
 			return fail(x, SBX_E_SETUP, "cannot create the private temp directory %s (Windows error %lu)",
 			            p->tmpdir, GetLastError());
@@ -599,6 +601,12 @@ static void release(struct wx *x, int failed)
 		CloseHandle(x->base);
 	if (failed && x->job)
 		CloseHandle(x->job);                    /* KILL_ON_JOB_CLOSE: nothing survives */
+	if (failed && x->created_tmp) {
+		wchar_t *w = wide(x->p->tmpdir);        /* empty: nothing ran in it */
+		if (w)
+			RemoveDirectoryW(w);
+		free(w);
+	}
 }
 
 int wx_run(const struct wx_spawn *s, struct wx_proc *out, struct wx_report *rep, char *err,

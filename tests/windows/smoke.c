@@ -221,20 +221,26 @@ static void test_failures(struct env *e)
 	char marker[MAX_PATH], name[128];
 	static const char *const steps[] = { "job", "token", "dacl", "aces", "stdio", "attrs", "injob",
 	                                     "resume" };
+	char tmp[MAX_PATH];
 	snprintf(marker, sizeof marker, "%s\\ran.txt", e->ws);
+	snprintf(tmp, sizeof tmp, "%s\\.sbx-tmp", e->ws);
 	const char *touch[] = { "touch", marker, NULL };
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		DeleteFileA(marker);
+		RemoveDirectoryA(tmp);            /* so that the spawn creates it, and undo must remove it */
 		SetEnvironmentVariableA("SBX_WIN_FAULT", steps[i]);
 		sandboxed(e, e->faults, e->blob, touch, &r);
 		SetEnvironmentVariableA("SBX_WIN_FAULT", NULL);
 		int left = probes_settle();
-		snprintf(name, sizeof name, "a failure at step '%s' exits 125, runs nothing, leaves no process",
+		snprintf(name, sizeof name, "a failure at step '%s' exits 125, runs nothing, leaves no process "
+		         "and no temp directory",
 		         steps[i]);
+		int tmp_left = GetFileAttributesA(tmp) != INVALID_FILE_ATTRIBUTES;
 		report(e, r.code == 125 && GetFileAttributesA(marker) == INVALID_FILE_ATTRIBUTES && left == 0 &&
-		              strstr(r.out, "sbxrun: "),
-		       name, "code %lu, marker %s, %d probe processes, output '%s'", r.code,
-		       GetFileAttributesA(marker) == INVALID_FILE_ATTRIBUTES ? "absent" : "PRESENT", left, r.out);
+		              !tmp_left && strstr(r.out, "sbxrun: "),
+		       name, "code %lu, marker %s, %d probe processes, temp directory %s, output '%s'", r.code,
+		       GetFileAttributesA(marker) == INVALID_FILE_ATTRIBUTES ? "absent" : "PRESENT", left,
+		       tmp_left ? "LEFT" : "removed", r.out);
 	}
 	DeleteFileA(marker);
 	sandboxed(e, e->faults, e->blob, touch, &r);
