@@ -145,18 +145,31 @@ static const char *plan_getenv(const struct win_plan *p, const char *name)
 	return NULL;
 }
 
-/* The command's executable: a path as given (relative to cwd), or a name
-   searched in the filtered PATH, with .exe added when it has no extension. */
+/* Where to look for a command name: the filtered PATH, else only the
+   system directory (never sbxrun's own PATH, directory or cwd). */
+static wchar_t *search_dirs(const struct inputs *in)
+{
+	const char *path = plan_getenv(&in->plan, "PATH");
+	if (path && path[0])
+		return to_wide(path);
+	wchar_t sys[MAX_PATH];
+	UINT n = GetSystemDirectoryW(sys, MAX_PATH);
+	return n && n < MAX_PATH ? _wcsdup(sys) : NULL;
+}
+
+/* The command's executable: an absolute path as given, a relative path from
+   the command's cwd, or a name searched as above; ".exe" is added when the
+   name has no extension. */
 static int find_app(struct sbx_ctx *ctx, const char *arg0, struct inputs *in)
 {
 	wchar_t found[MAX_PATH * 4];
 	wchar_t *name = to_wide(arg0);
-	const char *path = plan_getenv(&in->plan, "PATH");
 	int has_dir = strpbrk(arg0, "\\/:") != NULL;
-	wchar_t *search = has_dir ? NULL : path ? to_wide(path) : NULL;
-	if (has_dir && !(arg0[0] && arg0[1] == ':') && arg0[0] != '\\' && arg0[0] != '/')
-		search = in->wcwd ? _wcsdup(in->wcwd) : NULL;   /* a relative path: from the command's cwd */
-	DWORD n = name ? SearchPathW(has_dir && !search ? NULL : search, name, L".exe", MAX_PATH * 4, found, NULL) : 0;
+	int absolute = (arg0[0] && arg0[1] == ':') || arg0[0] == '\\' || arg0[0] == '/';
+	wchar_t *search = absolute ? NULL : has_dir ? _wcsdup(in->wcwd) : search_dirs(in);
+	DWORD n = 0;
+	if (name && (absolute || search))
+		n = SearchPathW(search, name, L".exe", MAX_PATH * 4, found, NULL);
 	free(search);
 	free(name);
 	if (n == 0 || n >= MAX_PATH * 4)

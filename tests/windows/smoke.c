@@ -258,6 +258,11 @@ static void test_errors(struct env *e)
 	run(e, missing, &r);
 	report(e, r.code == 125 && strstr(r.out, "does not exist"), "a missing writable root exits 125",
 	       "code %lu: %s", r.code, r.out);
+	const char *bare[] = { e->sbxrun, "--policy", e->blob, "--cwd", e->ws, "--", "cmd", "/c", "exit 7",
+	                       NULL };
+	run(e, bare, &r);
+	report(e, r.code == 7, "a bare command name is found in the filtered PATH", "code %lu: %s", r.code,
+	       r.out);
 	const char *nf[] = { "no-such-command-sbx", NULL };
 	const char *argv[] = { e->sbxrun, "--policy", e->blob, "--cwd", e->ws, "--", nf[0], NULL };
 	run(e, argv, &r);
