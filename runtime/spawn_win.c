@@ -262,6 +262,27 @@ static void log_mechanisms(struct rt_json *j, const struct win_plan *p, const st
 	rt_json_close(j, '}');
 }
 
+static void log_limit(struct rt_json *j, const char *key, uint64_t value, const char *by)
+{
+	if (!value)
+		return;
+	rt_json_open(j, key, '{');
+	rt_json_u64(j, "value", value);
+	rt_json_str(j, "enforced_by", by);
+	rt_json_close(j, '}');
+}
+
+/* The policy's limits and the job mechanism behind each (docs/windows.md). */
+static void log_limits(struct rt_json *j, const struct sbx_limits *lim)
+{
+	rt_json_open(j, "limits", '{');
+	log_limit(j, "processes", lim->max_processes, "the job object (ActiveProcessLimit)");
+	log_limit(j, "memory_bytes", lim->memory_bytes, "the job object (JobMemoryLimit, whole tree)");
+	log_limit(j, "cpu_seconds", lim->cpu_seconds, "the job object (PerJobUserTimeLimit, whole tree)");
+	log_limit(j, "wall_seconds", lim->wall_seconds, "the launcher (TerminateJobObject)");
+	rt_json_close(j, '}');
+}
+
 static void log_spawn(const struct sbx_ctx *ctx, const struct inputs *in, const char *const *argv,
                       const struct wx_report *r, DWORD pid)
 {
@@ -278,6 +299,7 @@ static void log_spawn(const struct sbx_ctx *ctx, const struct inputs *in, const 
 	rt_json_str(&j, "enforcement", ctx->view.header->flags & SBX_BLOB_F_BEST_EFFORT ? "best-effort"
 	                                                                                : "strict");
 	log_mechanisms(&j, &in->plan, r);
+	log_limits(&j, ctx->view.limits);
 	rt_json_open(&j, "degraded", '[');     /* nothing: there is no best-effort downgrade here */
 	rt_json_close(&j, ']');
 	rt_json_open(&j, "notes", '[');
