@@ -267,6 +267,20 @@ static void test_errors(struct env *e)
 	const char *argv[] = { e->sbxrun, "--policy", e->blob, "--cwd", e->ws, "--", nf[0], NULL };
 	run(e, argv, &r);
 	report(e, r.code == 127, "a command that is not found exits 127", "code %lu: %s", r.code, r.out);
+	char junk[MAX_PATH];
+	snprintf(junk, sizeof junk, "%s\\junk.sbxblob", e->work);
+	FILE *f = fopen(junk, "wb");
+	if (f) {
+		fputs("\x89SBX\r\n\x1a\n this is not a blob, only its magic", f);
+		fclose(f);
+	}
+	const char *corrupt[] = { e->sbxrun, "--policy", junk, "--", e->probe, "exit", "0", NULL };
+	run(e, corrupt, &r);
+	report(e, r.code == 125 && strstr(r.out, "not valid"), "a corrupt blob exits 125 and runs nothing",
+	       "code %lu: %s", r.code, r.out);
+	const char *dir[] = { e->sbxrun, "--policy", e->ws, "--", e->probe, "exit", "0", NULL };
+	run(e, dir, &r);
+	report(e, r.code == 125, "a directory as the blob exits 125", "code %lu: %s", r.code, r.out);
 	const char *bad[] = { e->sbxrun, "--policy", e->blob, "--var", "WORKSPACE=/unix/path", "--",
 	                      e->probe, NULL };
 	run(e, bad, &r);
