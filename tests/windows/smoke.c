@@ -300,6 +300,44 @@ static void test_wall(struct env *e)
 	       r.code, (unsigned long long)ms, r.out);
 }
 
+/* The library API itself, as a program embedding libsbxrt uses it. */
+static void test_library(struct env *e)
+{
+	struct sbx_ctx *ctx = sbx_ctx_create();
+	int rc = ctx ? sbx_ctx_open_blob(ctx, e->blob) : -1;
+	report(e, rc == SBX_OK, "sbx_ctx_open_blob loads the blob", "rc %d: %s", rc, ctx ? sbx_ctx_error(ctx) : "");
+	if (rc != SBX_OK) {
+		sbx_ctx_destroy(&ctx);
+		return;
+	}
+	int unknown = sbx_ctx_bind(ctx, "NOPE", "C:\\x");
+	int unix_path = sbx_ctx_bind(ctx, "WORKSPACE", "/unix/path");
+	report(e, unknown == SBX_E_PARAM && unix_path == SBX_E_PARAM && strstr(sbx_ctx_error(ctx), "drive path"),
+	       "sbx_ctx_bind refuses unknown names and non-drive paths", "%d %d %s", unknown, unix_path,
+	       sbx_ctx_error(ctx));
+	report(e, sbx_ctx_bind(ctx, "WORKSPACE", e->ws) == SBX_OK, "sbx_ctx_bind takes a drive path", "%s",
+	       sbx_ctx_error(ctx));
+	const char *sleep[] = { e->probe, "sleep", "30", NULL };
+	struct sbx_spawn_opts o = { .argv = sleep, .cwd = e->ws };
+	struct sbx_proc p;
+	struct sbx_exit ex;
+	ULONGLONG t0 = GetTickCount64();
+	rc = sbx_spawn(ctx, &o, &p);
+	int killed = rc == SBX_OK && sbx_proc_kill(&p, 9) == SBX_OK && sbx_proc_wait(&p, &ex) == SBX_OK;
+	report(e, killed && ex.code == 137 && GetTickCount64() - t0 < 10000,
+	       "sbx_proc_kill ends the job at once; sbx_proc_wait reports 137", "rc %d, code %d: %s", rc,
+	       killed ? ex.code : -1, sbx_ctx_error(ctx));
+	const char *ex5[] = { e->probe, "exit", "5", NULL };
+	o.argv = ex5;
+	rc = sbx_spawn(ctx, &o, &p);
+	int waited = rc == SBX_OK && sbx_proc_wait(&p, &ex) == SBX_OK;
+	report(e, waited && ex.exit_code == 5 && ex.code == 5 && !ex.limit,
+	       "sbx_spawn and sbx_proc_wait return the exit code", "rc %d: %s", rc, sbx_ctx_error(ctx));
+	report(e, rc == SBX_OK && sbx_proc_wait(&p, &ex) == SBX_E_ARG, "a second wait is refused", "");
+	sbx_ctx_destroy(&ctx);
+	report(e, ctx == NULL, "sbx_ctx_destroy clears the pointer", "");
+}
+
 int main(int argc, char **argv)
 {
 	struct env e;
@@ -327,6 +365,7 @@ int main(int argc, char **argv)
 	test_failures(&e);
 	test_errors(&e);
 	test_wall(&e);
+	test_library(&e);
 	printf("%d tests, %d failed\n", e.n, e.failed);
 	return e.failed ? 1 : 0;
 }
