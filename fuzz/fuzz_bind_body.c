@@ -11,9 +11,13 @@
  * character and no empty, "." or ".." component; the value kept is that
  * one or its real path; every bound path lies beneath its value, stays
  * clean and short, and the log writer escapes it into a well-formed line.
+ * The whole segments are also the caller's environment for the filter
+ * (rt_env_filter): exactly the variables docs/language.md lets pass do,
+ * and the policy's `env set` and TMPDIR always come out.
  */
 #include "fuzz_targets.h"
 
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +36,19 @@ static const char fuzz_policy[] =
 	"    readonly \"${WORKSPACE}/.git\";\n"
 	"    denied \"${HOME}/.ssh\";\n"
 	"    writable \"${EXTRA}/a/b\";\n"
+	"    env keep \"PATH\", \"LC_*\", \"A*\", \"D*\";\n"
+	"    env drop \"*_TOKEN\", \"AWS_*\";\n"
+	"    env set CI = \"1\";\n"
 	"}\n";
+
+/* The policy's env rules and the built-in drops, as docs/language.md lists them. */
+static const char *const env_keeps[] = { "PATH", "LC_*", "A*", "D*" };
+static const char *const env_drops[] = {
+	"*_TOKEN", "AWS_*",
+	"*_TOKEN_*", "*_KEY", "*_KEY_*", "*_SECRET", "*_SECRET_*", "*PASSWORD*", "*PASSWD*",
+	"*_CREDENTIALS", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "SSH_AUTH_SOCK",
+	"GPG_AGENT_INFO", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT",
+};
 
 static const char *const param_names[] = { "WORKSPACE", "HOME", "TMPDIR", "EXTRA", "NOPE" };
 
@@ -160,13 +176,65 @@ static int logs_ok(const struct rt_paths *paths)
 	return ok;
 }
 
-static const char *bind_all(struct sbx_ctx *ctx)
+static int matches_any(const char *const *globs, size_t n, const char *name)
 {
-	static const char *const envp[] = { "HOME=/home/fuzz", "TMPDIR=/tmp", NULL };
+	for (size_t i = 0; i < n; i++)
+		if (fnmatch(globs[i], name, 0) == 0)
+			return 1;
+	return 0;
+}
+
+/* Should "NAME=VALUE" from the caller pass?  (No exact keep here matches a drop.) */
+static int env_passes(const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+	char name[256];
+	if (!eq || eq == entry || (size_t)(eq - entry) >= sizeof name)
+		return 0;   /* not a variable, or a name too long to judge: never passed */
+	memcpy(name, entry, (size_t)(eq - entry));
+	name[eq - entry] = '\0';
+	if (!strcmp(name, "CI") || !strcmp(name, "TMPDIR"))
+		return 0;   /* set by the policy and the runtime: theirs win */
+	return matches_any(env_keeps, sizeof env_keeps / sizeof env_keeps[0], name) &&
+	       !matches_any(env_drops, sizeof env_drops / sizeof env_drops[0], name);
+}
+
+/* Filters envp (NULL-terminated) and compares with the oracle. */
+static const char *check_env(struct sbx_ctx *ctx, const char *const *envp, const char *tmpdir)
+{
+	struct rt_env e;
+	if (rt_env_filter(ctx, envp, tmpdir, SBX_PLAT_LINUX, &e) != SBX_OK)
+		return "filtering a small environment failed";
+	size_t want = 0, got = 0, sets = 0, kept = 0;
+	for (const char *const *p = envp; *p; p++)
+		want += env_passes(*p);
+	const char *why = NULL;
+	for (char **p = e.envp; *p && !why; p++, got++) {
+		int from_caller = 0;
+		for (const char *const *q = envp; *q; q++)
+			from_caller |= *p == *q;
+		if (from_caller)
+			kept += 1, why = env_passes(*p) ? NULL : "the filter passed a variable it must drop";
+		else
+			sets += !strcmp(*p, "CI=1") ||
+			        (!strncmp(*p, "TMPDIR=", 7) && tmpdir && !strcmp(*p + 7, tmpdir));
+	}
+	if (!why && kept != want)
+		why = "the filter dropped a variable it must pass";
+	else if (!why && sets != got - kept)
+		why = "the filter made up a variable";
+	else if (!why && sets != (tmpdir ? 2u : 1u))
+		why = "the filter left out CI=1 or TMPDIR";
+	rt_env_free(&e);
+	return why;
+}
+
+static const char *bind_all(struct sbx_ctx *ctx, const char *const *env)
+{
 	struct rt_paths paths;
-	int rc = rt_bind_paths(ctx, "/fuzz-cwd", envp, SBX_PLAT_LINUX, &paths);
-	if (rc != SBX_OK)
-		return rc == SBX_E_PARAM ? NULL : "binding the paths failed unexpectedly";
+	int rc = rt_bind_paths(ctx, "/fuzz-cwd", env, SBX_PLAT_LINUX, &paths);
+	if (rc != SBX_OK)   /* a parameter left unbound: the environment still filters */
+		return rc == SBX_E_PARAM ? check_env(ctx, env, NULL) : "binding the paths failed unexpectedly";
 	const struct sbx_view *v = sbx_ctx_view(ctx);
 	const char *why = NULL;
 	for (size_t i = 0; i < paths.npaths && !why; i++) {
@@ -180,6 +248,8 @@ static const char *bind_all(struct sbx_ctx *ctx)
 #else
 	(void)logs_ok;
 #endif
+	if (!why)
+		why = check_env(ctx, env, paths.tmpdir);
 	rt_paths_free(&paths);
 	return why;
 }
@@ -190,6 +260,9 @@ const char *sbx_fuzz_bind(const uint8_t *data, size_t size)
 	uint8_t *blob = policy_blob(&blen);
 	struct sbx_ctx *ctx = sbx_ctx_create();
 	char *text = malloc(size + 1);
+	/* HOME and TMPDIR first: the defaults come from the first match. */
+	const char *env[FUZZ_MAX_SEGMENTS + 3] = { "HOME=/home/fuzz", "TMPDIR=/tmp" };
+	size_t nenv = 2;
 	const char *why = NULL;
 	if (!blob || !ctx || !text || sbx_ctx_use_blob(ctx, blob, blen) != SBX_OK)
 		why = blob && ctx && text ? "the fuzz policy does not load" : NULL;
@@ -204,10 +277,12 @@ const char *sbx_fuzz_bind(const uint8_t *data, size_t size)
 			}
 			const char *name = param_names[(unsigned char)seg[0] % 5];
 			why = bind_one_value(ctx, name, seg + 1);
+			env[nenv++] = seg;
 			seg += strlen(seg) + 1;
 		}
+		env[nenv] = NULL;
 		if (!why)
-			why = bind_all(ctx);
+			why = bind_all(ctx, env);
 	}
 	free(text);
 	sbx_ctx_destroy(&ctx);
