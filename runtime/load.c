@@ -47,6 +47,7 @@ static void drop_values(struct sbx_ctx *ctx)
 	for (size_t i = 0; i < RT_MAX_PARAMS; i++) {
 		free(ctx->values[i]);
 		ctx->values[i] = NULL;
+		ctx->is_default[i] = 0;
 	}
 }
 
