@@ -32,6 +32,9 @@
 #include "sbx/sbxrt.h"
 
 #define WX_ACE_GROUP_MAX 64    /* ACEs on one object (the compiler emits one per SID) */
+#ifndef ERROR_ELEVATION_REQUIRED
+#define ERROR_ELEVATION_REQUIRED 740L   /* the program asks for administrator rights */
+#endif
 
 struct wx {
 	const struct wx_spawn *s;
@@ -530,7 +533,8 @@ static int create_error(struct wx *x, DWORD e)
 {
 	if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
 		return fail(x, SBX_E_NOTFOUND, "command not found (Windows error %lu)", e);
-	if (e == ERROR_BAD_EXE_FORMAT || e == ERROR_ACCESS_DENIED || e == ERROR_EXE_MACHINE_TYPE_MISMATCH)
+	if (e == ERROR_BAD_EXE_FORMAT || e == ERROR_ACCESS_DENIED || e == ERROR_EXE_MACHINE_TYPE_MISMATCH ||
+	    e == ERROR_ELEVATION_REQUIRED)
 		return fail(x, SBX_E_NOEXEC, "the command could not be executed (Windows error %lu)", e);
 	return fail(x, SBX_E_SETUP, "CreateProcessAsUserW failed (Windows error %lu)", e);
 }

@@ -258,6 +258,21 @@ static void test_errors(struct env *e)
 	run(e, missing, &r);
 	report(e, r.code == 125 && strstr(r.out, "does not exist"), "a missing writable root exits 125",
 	       "code %lu: %s", r.code, r.out);
+	const char *closed[] = { e->sbxrun, "--policy", e->blob, "--cwd", e->ws, "--", e->probe, "exit", "3",
+	                         NULL };
+	char line[4096];
+	PROCESS_INFORMATION pi;
+	STARTUPINFOA si = { .cb = sizeof si, .dwFlags = STARTF_USESTDHANDLES };   /* no stdio at all */
+	DWORD code = 0xdead;
+	if (wp_cmdline(closed, line, sizeof line) &&
+	    CreateProcessA(NULL, line, NULL, NULL, FALSE, CREATE_NO_WINDOW, NULL, NULL, &si, &pi)) {
+		if (WaitForSingleObject(pi.hProcess, RUN_TIMEOUT_MS) == WAIT_TIMEOUT)
+			TerminateProcess(pi.hProcess, 1);
+		GetExitCodeProcess(pi.hProcess, &code);
+		CloseHandle(pi.hThread);
+		CloseHandle(pi.hProcess);
+	}
+	report(e, code == 3, "sbxrun runs the command when started without stdio handles", "code %lu", code);
 	const char *bare[] = { e->sbxrun, "--policy", e->blob, "--cwd", e->ws, "--", "cmd", "/c", "exit 7",
 	                       NULL };
 	run(e, bare, &r);
