@@ -151,9 +151,28 @@ static char upper(char c)
 	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
 }
 
+/* CON, PRN, AUX, NUL, COM1-9, LPT1-9, also with an extension ("nul.txt"):
+   Windows opens the device, whatever the directory. */
+static int is_device_name(const char *c, size_t n)
+{
+	static const char *const names[] = { "CON", "PRN", "AUX", "NUL" };
+	size_t base = 0;
+	while (base < n && c[base] != '.')
+		base++;
+	for (size_t i = 0; i < 4; i++)
+		if (base == 3 && upper(c[0]) == names[i][0] && upper(c[1]) == names[i][1] &&
+		    upper(c[2]) == names[i][2])
+			return 1;
+	return base == 4 && c[3] >= '1' && c[3] <= '9' &&
+	       ((upper(c[0]) == 'C' && upper(c[1]) == 'O' && upper(c[2]) == 'M') ||
+	        (upper(c[0]) == 'L' && upper(c[1]) == 'P' && upper(c[2]) == 'T'));
+}
+
 /* Why component [c, c+n) is not allowed, or NULL. */
 static const char *check_component(const char *c, size_t n, int last)
 {
+	if (is_device_name(c, n))
+		return "a component is a device name (CON, NUL, COM1 ...)";
 	if (n == 0 && !last)
 		return "it has an empty component ('\\\\')";
 	if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))

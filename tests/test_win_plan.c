@@ -616,12 +616,14 @@ Test(win_plan, values_checked_and_normalized)
 	static const char *const bad[] = {
 		"/usr", "work", "C:", "C:work", "\\\\server\\share", "\\\\?\\C:\\x", "C:\\a\\..\\b",
 		"C:\\a\\.\\b", "C:\\a\\\\b", "C:\\a:evil", "C:\\a.", "C:\\a \\b", "C:\\a|b", "C:\\a\tb",
+		"C:\\work\\CON", "C:\\nul.txt\\x", "C:\\x\\com1", "C:\\Lpt9.log",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		cr_expect_not_null(wp_check_value(bad[i]), "accepted %s", bad[i]);
 	static const char *const good[][2] = {
 		{ "C:\\", "C:\\" }, { "c:/", "C:\\" }, { "c:/x/y/", "C:\\x\\y" }, { "D:\\a b\\c", "D:\\a b\\c" },
 		{ "z:\\tmp\\\xc3\xa9t\xc3\xa9", "Z:\\tmp\\\xc3\xa9t\xc3\xa9" },
+		{ "C:\\console\\com10\\lpt\\nul_", "C:\\console\\com10\\lpt\\nul_" },
 	};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		char out[64];
