@@ -527,8 +527,10 @@ int rt_backend_spawn(const struct rt_spawn *s, struct sbx_proc *proc)
 	if (!X)
 		return rt_fail(s->ctx, SBX_E_NOMEM, "out of memory");
 	int rc = plan(X, s);
-	if (rc == SBX_OK)
+	if (rc == SBX_OK) {
+		plan_watch(&X->P, proc);   /* before the command can create anything */
 		rc = start(X, proc);
+	}
 	if (rc == SBX_E_UNSUPPORTED && X->P.best_effort && !X->P.nons) {
 		char why[RT_ERR_SIZE];
 		snprintf(why, sizeof why, "%s", s->ctx->err);
@@ -544,8 +546,11 @@ int rt_backend_spawn(const struct rt_spawn *s, struct sbx_proc *proc)
 		proc->policy_id = s->v->header->policy_id;
 		proc->log_fd = s->log_fd;
 		proc->no_pid_ns = X->P.nons;
-		plan_watch(&X->P, proc);
 		log_spawn(X, proc);
+	} else {
+		free(proc->watch);
+		proc->watch = NULL;
+		proc->watch_len = 0;
 	}
 	free(X);
 	return rc;
