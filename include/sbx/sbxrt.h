@@ -146,7 +146,11 @@ SBX_API struct sbx_ctx *sbx_ctx_create(void);
  */
 SBX_API void sbx_ctx_destroy(struct sbx_ctx **ctx);
 
-/* Maps the blob file at `path` read-only and verifies it.  SBX_OK or a code. */
+/*
+ * Reads the blob file at `path` into private, read-only memory (later
+ * changes to the file do not reach the context) and verifies it.  SBX_OK
+ * or a code.
+ */
 SBX_API int sbx_ctx_open_blob(struct sbx_ctx *ctx, const char *path);
 
 /*
@@ -163,7 +167,7 @@ SBX_API const struct sbx_view *sbx_ctx_view(const struct sbx_ctx *ctx);
  * be an absolute path without control characters and without "." or ".."
  * components, at most SBX_PARAM_VALUE_MAX bytes; a trailing '/' is
  * dropped.  Unknown names are an error.  Unbound built-in parameters take
- * their defaults at spawn time (WORKSPACE = the spawn cwd, HOME = $HOME,
+ * their defaults at each spawn (WORKSPACE = that spawn's cwd, HOME = $HOME,
  * TMPDIR = $TMPDIR or /tmp); any other unbound parameter is an error then.
  */
 #define SBX_PARAM_VALUE_MAX 4000
