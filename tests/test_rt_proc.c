@@ -308,3 +308,33 @@ Test(rt_proc, session_keyring_not_shared)
 	cr_expect_neq(R.code, 0, "%s", R.out);
 	expect_line("refused");
 }
+
+Test(rt_proc, library_kill_ends_the_whole_tree)
+{
+	uint8_t *blob = NULL;
+	size_t len = 0;
+	cr_assert_eq(t_compile(STD_POLICY, NULL, SBX_PLAT_LINUX, &blob, &len, NULL), 0);
+	struct sbx_ctx *ctx = sbx_ctx_create();
+	cr_assert_eq(sbx_ctx_use_blob(ctx, blob, len), SBX_OK);
+	sbx_ctx_bind(ctx, "WORKSPACE", S.ws);
+	sbx_ctx_bind(ctx, "HOME", S.home);
+	sbx_ctx_bind(ctx, "TMPDIR", S.tmp);
+	char *marker = sb_fmt("sleep 5%d5", (int)getpid());
+	char *script = sb_fmt("%s & %s & %s", marker, marker, marker);
+	const char *argv[] = { "/bin/sh", "-c", script, NULL };
+	struct sbx_spawn_opts o = { .argv = argv, .cwd = S.ws };
+	struct sbx_proc p;
+	cr_assert_eq(sbx_spawn(ctx, &o, &p), SBX_OK, "%s", sbx_ctx_error(ctx));
+	cr_assert(wait_count(marker, 1) > 0, "the tree never started");
+	cr_expect_eq(sbx_proc_kill(&p, SIGKILL), SBX_OK);
+	struct sbx_exit ex;
+	cr_assert_eq(sbx_proc_wait(&p, &ex), SBX_OK);
+	cr_expect_eq(ex.signal, SIGKILL);
+	cr_expect_eq(ex.code, 137);
+	cr_expect_eq(count_marked(marker), 0, "processes survived sbx_proc_kill");
+	cr_expect_eq(sbx_proc_wait(&p, &ex), SBX_E_ARG, "a second wait is refused");
+	sbx_ctx_destroy(&ctx);
+	free(script);
+	free(marker);
+	free(blob);
+}
