@@ -180,6 +180,9 @@ int main(int argc, char **argv)
 {
 	struct args a;
 	fill_stdio();
+	/* A log reader that went away must not kill the launcher (and with it the
+	   sandbox); the command gets default dispositions back from init. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&a, 0, sizeof a);
 	int rc = parse_args(argc, argv, &a);
 	if (rc)

@@ -647,3 +647,25 @@ Test(rt_cli, created_carve_out_reported)
 	cr_expect_null(strstr(out, "warning"), "%s", out);
 	free(out);
 }
+
+Test(rt_cli, log_reader_gone_and_sigpipe_default)
+{
+	/* The log pipe's reader exits at once: sbxrun must still run the command
+	   and return its status; inside, SIGPIPE has its default action again. */
+	char *cmd = sb_fmt("cd '%s' && { %s/sbxrun --policy '%s' --var TMPDIR='%s' --log-fd 5 -- "
+	                   "sh -c 'sleep 0.2; yes | head -n 1; exit 3' 5>&1 1>&2 | true; } 2>&1; "
+	                   "echo status=$?", S.ws, SBX_BINARY_DIR, BLOB, S.tmp);
+	char *out = NULL;
+	t_run(cmd, &out);
+	cr_expect(strstr(out, "y\n") != NULL, "%s", out);
+	free(out);
+	free(cmd);
+	/* sbxrun's own status, with the log reader gone before the exit line. */
+	cmd = sb_fmt("cd '%s' && exec 5>&1; (%s/sbxrun --policy '%s' --var TMPDIR='%s' --log-fd 6 -- "
+	             "sh -c 'sleep 0.2; exit 3' 6>&1 >/dev/null; echo sbxrun=$? >&5) | true",
+	             S.ws, SBX_BINARY_DIR, BLOB, S.tmp);
+	t_run(cmd, &out);
+	cr_expect(strstr(out, "sbxrun=3") != NULL, "%s", out);
+	free(out);
+	free(cmd);
+}
