@@ -669,3 +669,22 @@ Test(rt_cli, log_reader_gone_and_sigpipe_default)
 	free(out);
 	free(cmd);
 }
+
+Test(rt_cli, help_and_unknown_options)
+{
+	char *out = NULL;
+	char *cmd = sb_fmt("%s/sbxrun --help", SBX_BINARY_DIR);
+	cr_expect_eq(t_run(cmd, &out), 0, "%s", out);
+	cr_expect(strstr(out, "usage: sbxrun --policy") == out, "%s", out);
+	free(out);
+	free(cmd);
+	cmd = sb_fmt("%s/sbxrun --policy '%s' --no-such-option -- true", SBX_BINARY_DIR, BLOB);
+	cr_expect_eq(t_run(cmd, &out), 125, "%s", out);
+	free(out);
+	free(cmd);
+	cmd = sb_fmt("%s/sbxrun --policy '%s' --log a --log-fd 2 -- true", SBX_BINARY_DIR, BLOB);
+	cr_expect_eq(t_run(cmd, &out), 125, "%s", out);
+	cr_expect(strstr(out, "exclusive") != NULL, "%s", out);
+	free(out);
+	free(cmd);
+}
