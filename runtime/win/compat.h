@@ -61,7 +61,22 @@ static inline int sbx_compat_fcntl(int fd, int cmd)
 #ifndef SIGUSR2
 #define SIGUSR2 12
 #endif
+#ifndef SIGPIPE
+#define SIGPIPE 13
+#endif
 #define SIG_BLOCK 0
+
+/* signal() for the signals Windows does not have (SIGPIPE: a write to a
+   closed pipe fails with EPIPE there, it never kills): a no-op, without
+   asking the C runtime, which may treat an unknown number as an error. */
+typedef void (*sbx_compat_handler)(int);
+static inline sbx_compat_handler sbx_compat_signal(int sig, sbx_compat_handler h)
+{
+	if (sig == SIGPIPE || sig == SIGHUP || sig == SIGQUIT || sig == SIGUSR1 || sig == SIGUSR2)
+		return SIG_DFL;
+	return signal(sig, h);
+}
+#define signal(sig, h) sbx_compat_signal((sig), (h))
 
 typedef uint64_t sbx_compat_sigset;
 #define sigset_t sbx_compat_sigset
