@@ -570,6 +570,14 @@ static void plan_dacl(struct win_plan *p)
 
 /* ---- ACEs ---- */
 
+/* Case-insensitive equality (ASCII letters), for SIDs, names and paths. */
+static int same_sid(const char *a, const char *b)
+{
+	for (; *a && upper(*a) == upper(*b); a++, b++)
+		;
+	return *a == *b;
+}
+
 void wp_ace_sddl(uint8_t type, uint8_t inherit, uint32_t mask, const char *sid,
                  char out[WP_SDDL_MAX])
 {
@@ -599,7 +607,7 @@ static int plan_ace(struct wb *b, const struct sbx_win_ace *in, struct wp_ace *a
 		return fail(b, SBX_E_BLOB, "an ACE names a path that is not for Windows");
 	*a = (struct wp_ace){ a->object, a->device, in->sid, in->mask, in->type, in->inherit,
 	                      in->flags, in->rule,
-	                      in->rule < b->v->nrules ? b->v->rules[in->rule].kind : 0, "" };
+	                      in->rule < b->v->nrules ? b->v->rules[in->rule].kind : 0, 0, "" };
 	wp_ace_sddl(a->type, a->inherit, a->mask, sid_shown(p, a->sid), a->sddl);
 	return SBX_OK;
 }
@@ -609,7 +617,7 @@ static int plan_aces(struct wb *b)
 	struct win_plan *p = b->p;
 	if (b->v->nwin_aces > WP_MAX_ACES)
 		return fail(b, SBX_E_BLOB, "too many ACEs (limit is %d)", WP_MAX_ACES);
-	p->aces = calloc(b->v->nwin_aces + 1, sizeof *p->aces);
+	p->aces = calloc(b->v->nwin_aces + WP_MAX_GUARDS + 1, sizeof *p->aces);
 	if (!p->aces)
 		return oom(b);
 	for (size_t i = 0; i < b->v->nwin_aces; i++) {
@@ -621,11 +629,82 @@ static int plan_aces(struct wb *b)
 	return SBX_OK;
 }
 
-static int same_sid(const char *a, const char *b)
+
+/* ---- guards (win_plan.h) ---- */
+
+static int guard_known(const struct win_plan *p, const char *object, uint32_t sid, uint32_t mask)
 {
-	for (; *a && upper(*a) == upper(*b); a++, b++)
-		;
-	return *a == *b;
+	for (size_t i = p->naces - p->nguards; i < p->naces; i++)
+		if (p->aces[i].sid == sid && p->aces[i].mask == mask && same_sid(p->aces[i].object, object))
+			return 1;
+	return 0;
+}
+
+static int add_guard(struct wb *b, const char *object, uint32_t sid, uint32_t mask)
+{
+	struct win_plan *p = b->p;
+	if (guard_known(p, object, sid, mask))
+		return SBX_OK;
+	if (p->nguards >= WP_MAX_GUARDS)
+		return fail(b, SBX_E_PARAM, "too many directories to guard around carve-outs (limit is %d)",
+		            WP_MAX_GUARDS);
+	char *copy = arena_strdup(p, object);
+	if (!copy)
+		return oom(b);
+	struct wp_ace *a = &p->aces[p->naces++];
+	p->nguards++;
+	*a = (struct wp_ace){ copy, 0, sid, mask, SBX_ACE_DENY, 0, SBX_ACE_F_IMPLICIT, SBX_NONE, 0, 1, "" };
+	wp_ace_sddl(a->type, a->inherit, a->mask, sid_shown(p, sid), a->sddl);
+	return SBX_OK;
+}
+
+/* Cuts path at its last separator, in place; 0 when there is none left ("C:\" stays). */
+static int parent_of(char *path)
+{
+	char *sep = strrchr(path, '\\');
+	if (!sep || (sep == path + 2 && path[3] == 0))
+		return 0;
+	sep[sep == path + 2 ? 1 : 0] = 0;    /* "C:\x" -> "C:\" */
+	return 1;
+}
+
+/* Guards the ancestors of carve-out `object`, from its parent up to `root`. */
+static int guard_carve_out(struct wb *b, const char *object, const char *root, uint32_t sid)
+{
+	char path[WP_PATH_MAX];
+	snprintf(path, sizeof path, "%s", object);
+	if (same_sid(path, root) || !wp_path_within(root, path))
+		return SBX_OK;
+	while (parent_of(path) && wp_path_within(root, path)) {
+		int at_root = same_sid(path, root);
+		int rc = add_guard(b, path, sid, at_root ? WP_GUARD_PARENT : WP_GUARD_MIDDLE);
+		if (rc != SBX_OK || at_root)
+			return rc;
+	}
+	return SBX_OK;
+}
+
+/* The writable root of capability SID `sid` (they come in rule order), or NULL. */
+static const char *sid_root(const struct win_plan *p, uint32_t sid)
+{
+	return sid < p->ncaps && sid < p->nroots && p->sids[sid].kind != SBX_SID_LOGON ? p->roots[sid] : NULL;
+}
+
+static int plan_guards(struct wb *b)
+{
+	struct win_plan *p = b->p;
+	size_t nblob = p->naces;
+	for (size_t i = 0; i < nblob; i++) {
+		const struct wp_ace *a = &p->aces[i];
+		const char *root = sid_root(p, a->sid);
+		if (a->type != SBX_ACE_DENY || a->device || !root ||
+		    (a->kind != SBX_FS_READONLY && a->kind != SBX_FS_DENIED))
+			continue;
+		int rc = guard_carve_out(b, a->object, root, a->sid);
+		if (rc != SBX_OK)
+			return rc;
+	}
+	return SBX_OK;
 }
 
 int wp_ace_present(const struct wp_have *have, size_t n, const struct wp_ace *want,
@@ -898,6 +977,8 @@ int wp_build(const struct wp_input *in, struct win_plan *out, char *err, size_t 
 		plan_dacl(out);
 		rc = plan_aces(&b);
 	}
+	if (rc == SBX_OK)
+		rc = plan_guards(&b);
 	if (rc == SBX_OK) {
 		plan_job(&b);
 		rc = plan_env(&b);

@@ -53,8 +53,24 @@ struct wp_ace {
 	uint16_t flags;          /* SBX_ACE_F_* */
 	uint32_t rule;           /* FS_RULES index or SBX_NONE */
 	uint32_t kind;           /* the rule's enum sbx_fs_kind, 0 for implicit ACEs */
+	int guard;               /* added by the plan to keep a carve-out in place (below) */
 	char sddl[WP_SDDL_MAX];  /* "(A;OICI;0x1301ff;;;S-1-5-21-...)" */
 };
+
+/*
+ * Guards.  FILE_DELETE_CHILD on a directory lets its holder delete or
+ * rename any child whatever the child's own DACL says (MS KB 238018), and
+ * a writable root grants it, inheritably.  So a read-only carve-out such
+ * as .git could be renamed away and replaced by a writable one.  For each
+ * carve-out inside a writable root the plan therefore adds, for that
+ * root's SID and on this object only (no inheritance, no propagation): a
+ * deny of FILE_DELETE_CHILD on every ancestor from the carve-out's parent
+ * up to the root, and a deny of DELETE on the ancestors strictly below the
+ * root.  Ordinary files stay deletable through their own inherited DELETE.
+ */
+#define WP_MAX_GUARDS    1024
+#define WP_GUARD_PARENT  0x00000040u   /* FILE_DELETE_CHILD */
+#define WP_GUARD_MIDDLE  0x00010040u   /* DELETE | FILE_DELETE_CHILD */
 
 struct wp_dacl {
 	uint32_t who;            /* enum wp_who */
@@ -83,8 +99,8 @@ struct win_plan {
 	size_t nprivs;
 	struct wp_dacl dacl[WP_MAX_DACL];/* the token's default DACL */
 	size_t ndacl;
-	struct wp_ace *aces;             /* in blob order; same-object ACEs are adjacent */
-	size_t naces;
+	struct wp_ace *aces;             /* the blob's, in order (same-object ACEs adjacent), then the guards */
+	size_t naces, nguards;
 	struct wp_job job;
 	const char **paths;              /* bound path per PATHS record; NULL = not for Windows */
 	size_t npaths;

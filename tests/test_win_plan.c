@@ -193,6 +193,7 @@ static const char ww_golden[] =
 	RO_BOTH("C:\\work\\proj\\.svn")
 	"ace (A;;0x12019f;;;" CAP_TMP ") \\\\.\\NUL\n"
 	"ace (A;;0x12019f;;;" CAP_WS ") \\\\.\\NUL\n"
+	"ace (D;;0x40;;;" CAP_WS ") C:\\work\\proj\n"
 	"root C:\\work\\proj\\.sbx-tmp\n"
 	"root C:\\work\\proj\n"
 	"job 0x260c ui 0xff processes 1024 memory 8589934592 cpu_100ns 72000000000 wall_ms 7200000\n"
@@ -300,12 +301,13 @@ Test(win_plan, agrees_with_sbxc_explain)
 		cr_assert_not_null(nl);
 		*nl = 0;
 		explain_to_plan(line + 4, text, sizeof text);
-		cr_assert_lt(n, f.plan.naces);
+		cr_assert_lt(n, f.v.nwin_aces);
 		snprintf(want, sizeof want, "%s %s", f.plan.aces[n].sddl, f.plan.aces[n].object);
 		cr_expect_str_eq(text, want, "ACE %zu", n);
 		line = nl + 1;
 	}
-	cr_expect_eq(n, f.plan.naces);
+	cr_expect_eq(n, f.v.nwin_aces, "the blob's ACEs, in order; the plan's guards follow them");
+	cr_expect_eq(f.plan.naces, n + f.plan.nguards);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	t_run(cmd, NULL);
 	free(out);
@@ -449,6 +451,34 @@ Test(win_plan, carve_out_case_variants_share_one_sid_and_object)
 	done(&g);
 }
 
+/* FILE_DELETE_CHILD on a parent beats the child's own deny (MS KB 238018):
+   every directory between the root and a carve-out is guarded, on itself only. */
+Test(win_plan, carve_outs_cannot_be_moved_away)
+{
+	struct fixture f;
+	compile_text(&f, "sbxpol 1; policy p { param WORKSPACE, HOME; writable \"${WORKSPACE}\";"
+	                 " readonly \"${WORKSPACE}/a/b/.git\", \"${WORKSPACE}/.git\";"
+	                 " denied \"${WORKSPACE}/a/key\", \"${HOME}/.ssh\"; }", WIN);
+	bind(&f, "WORKSPACE", "C:\\w");
+	cr_assert_eq(plan(&f), SBX_OK, "%s", f.err);
+	char sid[SBX_SID_STR_MAX], want[1024], *got = NULL;
+	sid_of("C:\\w", sid);
+	snprintf(want, sizeof want,
+	         "(D;;0x40;;;%s) C:\\w\n(D;;0x10040;;;%s) C:\\w\\a\\b\n(D;;0x10040;;;%s) C:\\w\\a\n",
+	         sid, sid, sid);
+	size_t size = 0;
+	FILE *m = open_memstream(&got, &size);
+	for (size_t i = f.plan.naces - f.plan.nguards; i < f.plan.naces; i++) {
+		cr_expect(f.plan.aces[i].guard);
+		cr_expect_eq(f.plan.aces[i].inherit, 0, "on the directory itself: nothing propagates");
+		fprintf(m, "%s %s\n", f.plan.aces[i].sddl, f.plan.aces[i].object);
+	}
+	fclose(m);
+	cr_expect_str_eq(got, want, "no guard outside the root (HOME), none twice; got\n%s", got);
+	free(got);
+	done(&f);
+}
+
 Test(win_plan, sixteen_roots_plan_and_seventeen_do_not_compile)
 {
 	char text[4096];
@@ -501,6 +531,7 @@ Test(win_plan, denied_paths_deny_read_and_write_but_only_write_is_enforced)
 	            "ace (D;OICI;0xd017f;;;" CAP_WS ") C:\\work\\proj\\key.pem read-unenforced\n"
 	            "ace (D;OICI;0xd017f;;;" CAP_WS ") C:\\work\\proj\\secrets read-unenforced\n"
 	            "ace (A;;0x12019f;;;" CAP_WS ") \\\\.\\NUL\n"
+	            "ace (D;;0x40;;;" CAP_WS ") C:\\work\\proj\n"
 	            "root C:\\work\\proj\n"
 	            "job 0x2400 ui 0xff processes 0 memory 0 cpu_100ns 0 wall_ms 0\n"
 	            "tmp C:\\work\\proj\\.sbx-tmp (create)\n");
@@ -520,7 +551,9 @@ Test(win_plan, drive_letter_literal_path)
 	cr_expect_str_eq(f.plan.aces[0].object, "C:\\Tools\\x");
 	cr_expect_str_eq(f.plan.aces[1].object, "C:\\Tools\\x\\.git");
 	cr_expect_eq(f.plan.aces[1].type, SBX_ACE_DENY);
-	cr_expect_eq(f.plan.naces, 3, "allow, deny on .git, NUL; nothing for the Linux path");
+	cr_expect_eq(f.plan.naces, 4, "allow, deny on .git, NUL, the guard; nothing for the Linux path");
+	cr_expect_str_eq(f.plan.aces[3].object, "C:\\Tools\\x");
+	cr_expect_eq(f.plan.aces[3].mask, WP_GUARD_PARENT);
 	cr_expect_str_eq(f.plan.tmpdir, "C:\\Tools\\x\\.sbx-tmp");
 	cr_expect_eq(f.plan.job.wall_ms, 10000);
 	done(&f);
