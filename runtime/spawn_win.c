@@ -247,6 +247,7 @@ static void log_mechanisms(struct rt_json *j, const struct win_plan *p, const st
 	rt_json_close(j, '}');
 	rt_json_open(j, "aces", '{');
 	rt_json_u64(j, "planned", p->naces);
+	rt_json_u64(j, "guards", p->nguards);
 	rt_json_u64(j, "written", r->aces_written);
 	rt_json_u64(j, "already_present", r->aces_present);
 	rt_json_u64(j, "missing_paths", r->aces_missing);

@@ -61,6 +61,26 @@ static void test_git(struct env *e)
 /* A write-restricted token checks the restricting SIDs for writes only, so
    the read of a denied path is NOT denied (docs/windows.md).  Shown, not
    counted: this records what the host does. */
+/* FILE_DELETE_CHILD on the workspace must not let .git be renamed away (the guards). */
+static void test_git_stays(struct env *e)
+{
+	struct result r;
+	char from[MAX_PATH], to[MAX_PATH];
+	snprintf(from, sizeof from, "%s\\.git", e->ws);
+	snprintf(to, sizeof to, "%s\\old-git", e->ws);
+	const char *args[] = { "rename", from, to, NULL };
+	sandboxed(e, e->sbxrun, e->blob, args, &r);
+	report(e, has_line(r.out, "denied"), ".git cannot be renamed away", "%s", r.out);
+	snprintf(from, sizeof from, "%s\\plain.txt", e->ws);
+	FILE *f = fopen(from, "w");
+	if (f)
+		fclose(f);
+	snprintf(to, sizeof to, "%s\\renamed.txt", e->ws);
+	sandboxed(e, e->sbxrun, e->blob, args, &r);
+	report(e, has_line(r.out, "ok"), "control: an ordinary file in the workspace can be renamed", "%s",
+	       r.out);
+}
+
 static void test_read_denied(struct env *e)
 {
 	struct result r;
@@ -163,6 +183,7 @@ int main(int argc, char **argv)
 	mkdirs(e.ws, "secret");
 	test_writes(&e);
 	test_git(&e);
+	test_git_stays(&e);
 	test_read_denied(&e);
 	test_limits(&e);
 	test_ui(&e);

@@ -16,6 +16,7 @@
  *   probe touch FILE             creates FILE
  *   probe write FILE             ok / denied: open FILE for writing
  *   probe read FILE              ok / denied: open FILE for reading
+ *   probe rename FROM TO         ok / denied: MoveFile
  *   probe spawn-many N           how many of N children could be started
  *   probe alloc MIB              ok / failed: commit MIB MiB
  *   probe clipboard              ok / denied: put text on the clipboard
@@ -171,6 +172,13 @@ static int cmd_read(const char *file)
 	return h == INVALID_HANDLE_VALUE;
 }
 
+static int cmd_rename(const char *from, const char *to)
+{
+	int ok = MoveFileA(from, to) != 0;
+	printf("%s\n", ok ? "ok" : "denied");
+	return !ok;
+}
+
 static int cmd_spawn_many(int n)
 {
 	int started = 0;
@@ -245,6 +253,8 @@ int main(int argc, char **argv)
 		return cmd_write(a);
 	if (!strcmp(c, "read"))
 		return cmd_read(a);
+	if (!strcmp(c, "rename") && argc > 3)
+		return cmd_rename(argv[2], argv[3]);
 	if (!strcmp(c, "spawn-many"))
 		return cmd_spawn_many(atoi(a));
 	if (!strcmp(c, "alloc"))
