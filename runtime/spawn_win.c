@@ -335,6 +335,16 @@ static void fill_proc(struct sbx_proc *proc, const struct sbx_ctx *ctx, const st
 	proc->log_fd = ctx->log_fd;
 }
 
+/* The carve-outs that got no ACE because they did not exist, to check at exit. */
+static void fill_watch(struct sbx_proc *proc, const struct wx_report *rep)
+{
+	proc->watch = rep->missing_len ? malloc(rep->missing_len) : NULL;
+	if (proc->watch) {               /* no memory: the exit log just says less */
+		memcpy(proc->watch, rep->missing, rep->missing_len);
+		proc->watch_len = rep->missing_len;
+	}
+}
+
 int sbx_spawn(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct sbx_proc *proc)
 {
 	if (!ctx || !o || !proc)
@@ -358,13 +368,36 @@ int sbx_spawn(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct sbx_pr
 	}
 	if (rc == SBX_OK) {
 		fill_proc(proc, ctx, &in.plan, &wp);
+		fill_watch(proc, &rep);
 		log_spawn(ctx, &in, o->argv, &rep, wp.pid);
 	}
 	inputs_free(&in);
 	return rc;
 }
 
-static void log_exit(const struct sbx_proc *p, const struct sbx_exit *ex)
+static int exists(const char *path)
+{
+	wchar_t *w = to_wide(path);
+	int found = w && GetFileAttributesW(w) != INVALID_FILE_ATTRIBUTES;
+	free(w);
+	return found;
+}
+
+/* Lists (into the log) the watched carve-outs that exist now; returns how many. */
+static int log_appeared(struct rt_json *j, const struct sbx_proc *p)
+{
+	int n = 0;
+	rt_json_open(j, "appeared", '[');
+	for (size_t off = 0; off < p->watch_len; off += strlen(p->watch + off) + 1)
+		if (exists(p->watch + off)) {
+			rt_json_str(j, NULL, p->watch + off);
+			n++;
+		}
+	rt_json_close(j, ']');
+	return n;
+}
+
+static void log_exit(const struct sbx_proc *p, struct sbx_exit *ex)
 {
 	struct rt_json j;
 	rt_json_begin(&j);
@@ -382,6 +415,7 @@ static void log_exit(const struct sbx_proc *p, const struct sbx_exit *ex)
 	rt_json_u64(&j, "sys_ms", ex->sys_us / 1000);
 	rt_json_u64(&j, "max_rss_kb", ex->maxrss_kb);
 	rt_json_str(&j, "limit", ex->limit);
+	ex->appeared = log_appeared(&j, p);
 	rt_json_emit(&j, p->log_fd);
 }
 
@@ -434,6 +468,9 @@ int sbx_proc_wait(struct sbx_proc *p, struct sbx_exit *ex)
 	CloseHandle(job);
 	p->done = 1;
 	log_exit(p, ex);
+	free(p->watch);
+	p->watch = NULL;
+	p->watch_len = 0;
 	return SBX_OK;
 }
 

@@ -407,6 +407,19 @@ static ULONG missing_aces(struct wx *x, const struct wp_ace *a, size_t n, const 
 	return k;
 }
 
+/* A carve-out that does not exist is unprotected if the command creates it:
+   remembered so that sbx_proc_wait can say so ("appeared"). */
+static void watch_missing(struct wx *x, const struct wp_ace *a)
+{
+	struct wx_report *r = x->rep;
+	size_t n = strlen(a->object) + 1;
+	if (a->guard || (a->kind != SBX_FS_READONLY && a->kind != SBX_FS_DENIED) ||
+	    r->missing_len + n > sizeof r->missing)
+		return;
+	memcpy(r->missing + r->missing_len, a->object, n);
+	r->missing_len += n;
+}
+
 /* The ACEs of one object (a[0..n)): read its DACL, write only what is missing. */
 static int apply_group(struct wx *x, const struct wp_ace *a, size_t n)
 {
@@ -418,6 +431,7 @@ static int apply_group(struct wx *x, const struct wp_ace *a, size_t n)
 	if (rc == ERROR_FILE_NOT_FOUND || rc == ERROR_PATH_NOT_FOUND) {
 		x->rep->aces_missing += (unsigned)n;      /* nothing there to protect; never created */
 		note(x, "%s does not exist: no ACE set", a->object);
+		watch_missing(x, a);
 		free_dacl_read(&r);
 		return SBX_OK;
 	}

@@ -29,6 +29,8 @@ struct wx_report {
 	int in_job;                  /* IsProcessInJob said yes */
 	char notes[2048];            /* what was skipped, in words: NUL-separated */
 	size_t notes_len;
+	char missing[4096];          /* carve-outs that did not exist, so got no ACE: NUL-separated */
+	size_t missing_len;
 };
 
 struct wx_proc {

@@ -70,6 +70,21 @@ static void test_environment(struct env *e)
 	SetEnvironmentVariableA("Some_Api_Key", NULL);
 }
 
+/* A carve-out that did not exist got no ACE; if the command creates it, sbxrun says so. */
+static void test_appeared(struct env *e)
+{
+	struct result r;
+	char git[MAX_PATH];
+	snprintf(git, sizeof git, "%s\\.git", e->ws);
+	DeleteFileA(git);
+	RemoveDirectoryA(git);
+	const char *touch[] = { "touch", git, NULL };
+	sandboxed(e, e->sbxrun, e->blob, touch, &r);
+	report(e, r.code == 0 && strstr(r.out, "did not") && strstr(r.out, "appeared"),
+	       "a carve-out created inside the sandbox is reported (appeared)", "code %lu: %s", r.code, r.out);
+	DeleteFileA(git);
+}
+
 static void test_job(struct env *e)
 {
 	struct result r, c;
@@ -381,6 +396,7 @@ int main(int argc, char **argv)
 	test_errors(&e);
 	test_wall(&e);
 	test_library(&e);
+	test_appeared(&e);
 	printf("%d tests, %d failed\n", e.n, e.failed);
 	return e.failed ? 1 : 0;
 }
