@@ -310,6 +310,23 @@ static void log_spawn(const struct sbx_ctx *ctx, const struct inputs *in, const 
 	rt_json_emit(&j, ctx->log_fd);
 }
 
+/* The "error" line of a spawn that ran nothing, as on Linux. */
+static void log_error(const struct sbx_ctx *ctx, int rc)
+{
+	struct rt_json j;
+	char code[16];
+	rt_json_begin(&j);
+	rt_json_str(&j, "event", "error");
+	rt_json_time(&j);
+	rt_json_str(&j, "platform", "windows");
+	rt_json_hex(&j, "policy_id", ctx->view.header->policy_id);
+	snprintf(code, sizeof code, "%d", rc == SBX_E_NOTFOUND ? 127 : rc == SBX_E_NOEXEC ? 126 : 125);
+	rt_json_raw(&j, "status", code);
+	rt_json_str(&j, "kind", sbx_rt_strerror(rc));
+	rt_json_str(&j, "message", ctx->err);
+	rt_json_emit(&j, ctx->log_fd);
+}
+
 /* ---- spawn, wait, kill ---- */
 
 static HANDLE proc_process(const struct sbx_proc *p)
@@ -370,7 +387,8 @@ int sbx_spawn(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct sbx_pr
 		fill_proc(proc, ctx, &in.plan, &wp);
 		fill_watch(proc, &rep);
 		log_spawn(ctx, &in, o->argv, &rep, wp.pid);
-	}
+	} else
+		log_error(ctx, rc);
 	inputs_free(&in);
 	return rc;
 }

@@ -263,16 +263,30 @@ static void test_failures(struct env *e)
 	       "control: without a fault the same build runs the command", "code %lu: %s", r.code, r.out);
 }
 
+static void check_error_log(struct env *e)
+{
+	FILE *f = fopen(e->log_file, "rb");
+	char log[4096] = "";
+	if (f) {
+		log[fread(log, 1, sizeof log - 1, f)] = 0;
+		fclose(f);
+	}
+	report(e, strstr(log, "\"event\":\"error\"") && strstr(log, "\"status\":125"),
+	       "a spawn that ran nothing writes an error line to the log", "log: %s", log);
+}
+
 static void test_errors(struct env *e)
 {
 	struct result r;
 	char var[MAX_PATH + 32];
 	snprintf(var, sizeof var, "WORKSPACE=%s\\missing", e->ws);
-	const char *missing[] = { e->sbxrun, "--policy", e->blob, "--var", var, "--cwd", e->ws, "--",
-	                          e->probe, "exit", "0", NULL };
+	DeleteFileA(e->log_file);
+	const char *missing[] = { e->sbxrun, "--policy", e->blob, "--var", var, "--cwd", e->ws, "--log",
+	                          e->log_file, "--", e->probe, "exit", "0", NULL };
 	run(e, missing, &r);
 	report(e, r.code == 125 && strstr(r.out, "does not exist"), "a missing writable root exits 125",
 	       "code %lu: %s", r.code, r.out);
+	check_error_log(e);
 	const char *closed[] = { e->sbxrun, "--policy", e->blob, "--cwd", e->ws, "--", e->probe, "exit", "3",
 	                         NULL };
 	char line[4096];
