@@ -482,7 +482,7 @@ static void text_mounts(struct ex *x)
 
 static const char *rlimit_name(uint32_t r)
 {
-	return r == SBX_RLIMIT_CPU ? "CPU" : r == SBX_RLIMIT_NPROC ? "NPROC" : "AS";
+	return r == SBX_RLIMIT_CPU ? "CPU" : r == SBX_RLIMIT_NPROC ? "NPROC" : "DATA";
 }
 
 static void text_rlimit_value(struct ex *x, uint32_t res, uint64_t n)
@@ -490,7 +490,7 @@ static void text_rlimit_value(struct ex *x, uint32_t res, uint64_t n)
 	char buf[64];
 	if (n == UINT64_MAX)
 		snprintf(buf, sizeof buf, "unlimited");
-	else if (res == SBX_RLIMIT_AS)
+	else if (res == SBX_RLIMIT_DATA)
 		fmt_bytes(buf, sizeof buf, n);
 	else if (res == SBX_RLIMIT_CPU)
 		fmt_seconds(buf, sizeof buf, n);

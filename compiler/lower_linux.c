@@ -321,10 +321,10 @@ static void write_rlimits(struct sbx_lower *L)
 	if (lim->cpu_seconds)
 		add_rlimit(L, SBX_RLIMIT_CPU, lim->cpu_seconds,
 		           lim->cpu_seconds == UINT64_MAX ? UINT64_MAX : lim->cpu_seconds + 1);
+	if (lim->memory_bytes)
+		add_rlimit(L, SBX_RLIMIT_DATA, lim->memory_bytes, lim->memory_bytes);
 	if (lim->max_processes)
 		add_rlimit(L, SBX_RLIMIT_NPROC, lim->max_processes, lim->max_processes);
-	if (lim->memory_bytes)
-		add_rlimit(L, SBX_RLIMIT_AS, lim->memory_bytes, lim->memory_bytes);
 }
 
 static void write_seccomp(struct sbx_lower *L)

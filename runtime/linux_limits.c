@@ -1,6 +1,6 @@
 /*
  * linux_limits.c - job limits without cgroups: the blob's rlimits
- * (RLIMIT_NPROC, RLIMIT_AS, RLIMIT_CPU; values precomputed by sbxc) and,
+ * (RLIMIT_NPROC, RLIMIT_DATA, RLIMIT_CPU; values precomputed by sbxc) and,
  * on kernels where pid_max belongs to the PID namespace (6.14+), a pid_max
  * for the sandbox's namespace that bounds its process count even for root,
  * whom the kernel exempts from RLIMIT_NPROC.

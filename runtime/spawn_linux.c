@@ -241,8 +241,8 @@ static int plan_limits(struct lx_parent *X)
 	for (size_t i = 0; i < v->nrlimits; i++) {
 		const struct sbx_lx_rlimit *r = &v->rlimits[i];
 		P->rlim[P->nrlim++] = (struct lx_rlim){ (int)r->resource, r->soft, r->hard };
-		if (r->resource == SBX_RLIMIT_AS)
-			X->mem_by = "RLIMIT_AS (address space, per process)";
+		if (r->resource == SBX_RLIMIT_DATA)
+			X->mem_by = "RLIMIT_DATA (data and private anonymous memory, per process)";
 		else if (r->resource == SBX_RLIMIT_CPU)
 			X->cpu_by = "RLIMIT_CPU (per process: SIGXCPU, then SIGKILL one second later)";
 		else if (r->resource == SBX_RLIMIT_NPROC && plan_nproc(X, r->soft) != SBX_OK)

@@ -574,10 +574,10 @@ Test(emit, rlimits)
 	cr_assert_eq(rl[0].resource, SBX_RLIMIT_CPU);
 	cr_assert_eq(rl[0].soft, 10);
 	cr_assert_eq(rl[0].hard, 11);
-	cr_assert_eq(rl[1].resource, SBX_RLIMIT_NPROC);
-	cr_assert_eq(rl[1].soft, 512);
-	cr_assert_eq(rl[2].resource, SBX_RLIMIT_AS);
-	cr_assert_eq(rl[2].hard, 4ull << 30);
+	cr_assert_eq(rl[1].resource, SBX_RLIMIT_DATA);
+	cr_assert_eq(rl[1].hard, 4ull << 30);
+	cr_assert_eq(rl[2].resource, SBX_RLIMIT_NPROC);
+	cr_assert_eq(rl[2].soft, 512);
 	free(b);
 	p.limits = (struct sbx_limits){ 0, 0, 0, 60 };
 	b = emit(&p, SBX_TARGET_LINUX, &len);

@@ -196,7 +196,7 @@ Test(explain, text_linux)
 	HAS(out, "  seccomp: 9 instructions\n      0: ld [arch]\n      1: jeq #0xc000003e, 1, 0\n");
 	HAS(out, "      5: ld [args[0].lo]\n");
 	HAS(out, "      7: ret ERRNO(97)\n      8: ret ALLOW\n");
-	HAS(out, "    AS: soft 4 GiB, hard 4 GiB\n");
+	HAS(out, "    DATA: soft 4 GiB, hard 4 GiB\n");
 	free(out);
 }
 

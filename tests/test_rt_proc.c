@@ -145,7 +145,8 @@ Test(rt_proc, fork_bomb_contained)
 
 Test(rt_proc, memory_hog_stopped)
 {
-	/* Python, not a helper in this binary: a sanitizer build cannot start under RLIMIT_AS. */
+	/* Python, not a helper in this binary: under RLIMIT_DATA a sanitizer build's shadow
+	 * memory would count against the limit. */
 	if (system("command -v python3 >/dev/null 2>&1") != 0)
 		cr_skip_test("python3 is not installed");
 	sh(LIMIT_POLICY("limit memory 64 MiB; limit wall 120s;"),

@@ -244,7 +244,8 @@ struct sbx_bpf_insn {
 
 enum sbx_lx_rlimit_res {     /* values of <sys/resource.h> RLIMIT_* on Linux */
 	SBX_RLIMIT_CPU   = 0,
-	SBX_RLIMIT_AS    = 9,
+	SBX_RLIMIT_DATA  = 2,   /* data segment + private anonymous mappings: unlike RLIMIT_AS it
+	                           leaves address-space reservations (ASan, V8, Go) alone */
 	SBX_RLIMIT_NPROC = 6,
 };
 
