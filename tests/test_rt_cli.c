@@ -162,6 +162,16 @@ Test(rt_cli, bad_parameter_values_are_125)
 	}
 }
 
+Test(rt_cli, error_messages_do_not_pass_terminal_escapes)
+{
+	/* A rejected value is quoted in the message; its ESC must not reach the terminal. */
+	char *out = NULL;
+	cr_expect_eq(sbxrun("--var \"$(printf 'WORKSPACE=/x\\033[31mred')\" -- true", &out), 125, "%s", out);
+	cr_expect(strstr(out, "/x?[31mred") != NULL, "%s", out);
+	cr_expect(strchr(out, '\033') == NULL, "an escape byte reached stderr: %s", out);
+	free(out);
+}
+
 Test(rt_cli, cwd_option_and_default_workspace)
 {
 	/* WORKSPACE defaults to the working directory given by --cwd. */
