@@ -27,12 +27,30 @@ static void puts_(struct rt_json *j, const char *s)
 }
 
 /* A JSON string: quotes, backslashes and control characters escaped. */
+/* Length of the valid UTF-8 sequence at s (2 to 4), or 0: overlongs, surrogates
+ * and values past U+10FFFF are invalid, as is a sequence cut by the NUL. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+	if (n == 0 || s[0] > 0xf4)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* Paths and arguments are bytes, JSON is UTF-8: invalid bytes become U+FFFD. */
 static void put_string(struct rt_json *j, const char *s)
 {
 	char esc[8];
 	put(j, "\"", 1);
-	for (; s && *s; s++) {
+	while (s && *s) {
 		unsigned char c = (unsigned char)*s;
+		size_t n = 1;
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
@@ -40,8 +58,15 @@ static void put_string(struct rt_json *j, const char *s)
 		} else if (c < 0x20 || c == 0x7f) {
 			snprintf(esc, sizeof esc, "\\u%04x", c);
 			puts_(j, esc);
-		} else
-			put(j, (const char *)&c, 1);
+		} else if (c < 0x80) {
+			put(j, s, 1);
+		} else if ((n = utf8_seq((const unsigned char *)s)) != 0) {
+			put(j, s, n);
+		} else {
+			puts_(j, "\\ufffd");
+			n = 1;
+		}
+		s += n;
 	}
 	put(j, "\"", 1);
 }

@@ -224,6 +224,26 @@ Test(rt_cli, log_escapes_strings)
 	free(log);
 }
 
+Test(rt_cli, log_is_utf8_json_whatever_the_arguments)
+{
+	/* Arguments are bytes: invalid UTF-8 and a 600-byte run of 3-byte characters
+	 * (cut at 512 bytes, mid-character) must still give valid JSON lines. */
+	char *out = NULL;
+	cr_expect_eq(sbxrun("-- true \"$(printf 'a\\377b\\300\\257c')\" \"$(printf '\\342\\202\\254%.0s' $(seq 200))\"", &out),
+	             0, "%s", out);
+	free(out);
+	char *cmd = sb_fmt("python3 -c 'import json,sys\n"
+	                   "for l in open(sys.argv[1], encoding=\"utf-8\"): json.loads(l)\n"
+	                   "print(\"ok\")' '%s/log.jsonl'", S.root);
+	int rc = t_run(cmd, &out);
+	cr_expect_eq(rc, 0, "the log is not UTF-8 JSON: %s", out);
+	free(out);
+	free(cmd);
+	char *log = sb_read(S.root, "log.jsonl");
+	cr_expect(strstr(log, "a\\ufffdb\\ufffd\\ufffdc") != NULL, "%s", log);
+	free(log);
+}
+
 /* ---- environment ---- */
 
 Test(rt_cli, environment_filtered)
