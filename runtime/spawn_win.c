@@ -381,7 +381,10 @@ int sbx_spawn(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct sbx_pr
 	if (rc == SBX_OK) {
 		struct wx_spawn ws = { &in.plan, in.app, in.cmdline, in.wcwd,
 		                       { std_handle(o, 0), std_handle(o, 1), std_handle(o, 2) } };
-		rc = wx_run(&ws, &wp, &rep, ctx->err, sizeof ctx->err);
+		char err[RT_ERR_SIZE];
+		rc = wx_run(&ws, &wp, &rep, err, sizeof err);
+		if (rc != SBX_OK)
+			rt_fail(ctx, rc, "%s", err);        /* sanitized like every message */
 	}
 	if (rc == SBX_OK) {
 		fill_proc(proc, ctx, &in.plan, &wp);

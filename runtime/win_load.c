@@ -19,6 +19,10 @@ int rt_fail(struct sbx_ctx *ctx, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
 	va_end(ap);
+	/* Messages quote caller-supplied values; a terminal must not act on them. */
+	for (char *p = ctx->err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return code;
 }
 
