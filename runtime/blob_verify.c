@@ -808,7 +808,7 @@ static int check_rlimit(struct vstate *S, const struct sbx_lx_rlimit *r, unsigne
 	switch (r->resource) {
 	case SBX_RLIMIT_CPU: bit = 1; break;
 	case SBX_RLIMIT_NPROC: bit = 2; break;
-	case SBX_RLIMIT_AS: bit = 4; break;
+	case SBX_RLIMIT_DATA: bit = 4; break;
 	default: return fail(S, SBX_E_VALUE, "resource %u", r->resource);
 	}
 	if (*seen & bit)

@@ -114,7 +114,7 @@ static void fx_linux(struct fx *f)
 	memcpy(f->seccomp, prog, sizeof prog);
 	f->nseccomp = sizeof prog / sizeof prog[0];
 	f->rlimits[0] = (struct sbx_lx_rlimit){ SBX_RLIMIT_NPROC, 0, 512, 512 };
-	f->rlimits[1] = (struct sbx_lx_rlimit){ SBX_RLIMIT_AS, 0, 4ull << 30, 4ull << 30 };
+	f->rlimits[1] = (struct sbx_lx_rlimit){ SBX_RLIMIT_DATA, 0, 4ull << 30, 4ull << 30 };
 	f->nrlimits = 2;
 }
 
