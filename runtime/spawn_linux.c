@@ -3,10 +3,11 @@
  * (struct lx_plan), then clones a child into new namespaces: a user
  * namespace when not root, mount and PID namespaces always, a network
  * namespace when the policy is offline.  The child is the namespace's init
- * (pid 1): it builds the sandbox step by step, fails closed, then forks the
- * command and reaps until the command ends.  When init dies, the kernel
- * kills every process in its namespace; init dies when the launcher does
- * (parent-death signal), so nothing outlives sbxrun, even a SIGKILLed one.
+ * (pid 1): it builds the sandbox step by step, fails closed, then starts
+ * the command (CLONE_VM | CLONE_VFORK) and reaps until the command ends.
+ * When init dies, the kernel kills every process in its namespace; init
+ * dies when the launcher does (parent-death signal), so nothing outlives
+ * sbxrun, even a SIGKILLed one.
  *
  * The child (linux_init.c) only makes system calls on memory prepared by
  * the parent: it is a fork of a possibly multithreaded process, so no
