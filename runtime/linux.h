@@ -41,6 +41,14 @@ struct lx_report {
 	char msg[LX_MSG_SIZE];
 };
 
+/* Records init holds back to send with the next one: a single write, so the
+   launcher wakes once per setup.  16 * 252 bytes < PIPE_BUF (still atomic). */
+#define LX_BATCH_MAX 16
+struct lx_batch {
+	struct lx_report r[LX_BATCH_MAX];
+	size_t n;
+};
+
 struct lx_rlim {
 	int resource;
 	uint64_t soft, hard;
@@ -68,6 +76,7 @@ struct lx_plan {
 	int best_effort;
 	/* the report pipe's write end, in the child */
 	int report_fd;
+	struct lx_batch *batch;   /* child: notes not sent yet (NULL: send each at once) */
 	sigset_t child_mask;/* the signals init waits for */
 };
 
@@ -76,7 +85,8 @@ struct lx_plan {
 /* The sandbox's init (linux_init.c): builds the sandbox, runs the command; never returns. */
 RT_HIDDEN void lx_child_main(struct lx_plan *P) __attribute__((noreturn));
 
-/* Sends a record; a failed write is ignored (the parent then sees EOF). */
+/* Sends a record (a note waits in P->batch for the next record or a full
+   batch); a failed write is ignored (the parent then sees EOF). */
 RT_HIDDEN void lx_report(const struct lx_plan *P, int kind, int err, int code, const char *msg);
 /* Joins up to four strings (NULLs skipped) into a report message and sends it. */
 RT_HIDDEN void lx_note(const struct lx_plan *P, const char *a, const char *b, const char *c,

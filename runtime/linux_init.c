@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -41,16 +42,27 @@ static void cat(char *buf, size_t size, const char *src)
 	buf[n] = 0;
 }
 
+_Static_assert(sizeof(struct lx_batch) - sizeof(size_t) <= PIPE_BUF,
+               "a batch of records must fit one atomic pipe write");
+
 void lx_report(const struct lx_plan *P, int kind, int err, int code, const char *msg)
 {
-	struct lx_report r;
-	memset(&r, 0, sizeof r);
-	r.kind = kind;
-	r.err = err;
-	r.code = code;
-	cat(r.msg, sizeof r.msg, msg);
-	ssize_t w = write(P->report_fd, &r, sizeof r);
+	struct lx_report one, *r = &one;
+	struct lx_batch *b = P->batch;
+	if (b)
+		r = &b->r[b->n++];
+	memset(r, 0, sizeof *r);
+	r->kind = kind;
+	r->err = err;
+	r->code = code;
+	cat(r->msg, sizeof r->msg, msg);
+	if (b && kind == LX_R_NOTE && b->n < LX_BATCH_MAX)
+		return;   /* goes out with the step's outcome */
+	size_t n = b ? b->n : 1;
+	ssize_t w = write(P->report_fd, b ? b->r : r, n * sizeof *r);
 	(void)w;
+	if (b)
+		b->n = 0;
 }
 
 void lx_note(const struct lx_plan *P, const char *a, const char *b, const char *c, const char *d)
@@ -272,6 +284,9 @@ static int init_loop(const struct lx_plan *P, pid_t cmd)
 
 void lx_child_main(struct lx_plan *P)
 {
+	struct lx_batch batch;
+	batch.n = 0;
+	P->batch = &batch;
 	/* The command's stack, mapped before the limits (RLIMIT_DATA) apply. */
 	char *stack = mmap(NULL, LX_CMD_STACK, PROT_READ | PROT_WRITE,
 	                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);

@@ -494,3 +494,31 @@ Test(rt_fs, unlisted_paths_unreadable)
 	free(log);
 	free(script);
 }
+
+/* init sends its notes in batches of 16 records: more than a batch must all arrive, in order. */
+Test(rt_fs, every_note_of_many_arrives)
+{
+	char paths[1024] = "";
+	for (int i = 0; i < 20; i++)
+		snprintf(paths + strlen(paths), sizeof paths - strlen(paths), "%s\"/sbx-no-such-%02d\"",
+		         i ? ", " : "", i);
+	char *policy = sb_fmt("sbxpol 1;\npolicy n {\n  param WORKSPACE;\n  readonly \"/usr\", \"/etc\", %s;\n"
+	                      "  writable \"${WORKSPACE}\";\n  limit wall 60s;\n}\n", paths);
+	const char *argv[] = { "/bin/sh", "-c", "echo RAN", NULL };
+	sb_result_free(&R);
+	sb_run(&S, policy, argv, NULL, &R);
+	cr_assert_eq(R.spawn_rc, 0, "%s", R.err);
+	cr_expect(strstr(R.out, "RAN") != NULL, "%s", R.out);
+	char *log = sb_read(S.root, "log.jsonl");
+	const char *at = log;
+	for (int i = 0; i < 20; i++) {
+		char note[96];
+		snprintf(note, sizeof note, "landlock: skipped a rule for /sbx-no-such-%02d: ", i);
+		const char *found = strstr(at, note);
+		cr_expect(found != NULL, "note %d missing or out of order: %s", i, log);
+		if (found)
+			at = found;
+	}
+	free(log);
+	free(policy);
+}
