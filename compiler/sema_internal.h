@@ -68,6 +68,7 @@ struct layer {
 	struct senv *env;
 	size_t nenv, capenv;
 	struct scalar network, enforcement, limit[NLIMITS];
+	uint32_t dropped;         /* SBX_PLAT_* whose dropped rules were already reported */
 };
 
 struct pol {

@@ -134,14 +134,22 @@ static void warn_wide_writable(struct sema *s, const struct sbx_pathspec *ps, st
 		            "in the home directory");
 }
 
-/* A literal path for a platform that is not compiled for is dropped. */
-static int target_drops(struct sema *s, const struct sbx_pathspec *ps, struct sbx_loc loc)
+/*
+ * A literal path for a platform that is not compiled for is dropped.  One
+ * warning per policy and platform: a policy written for both platforms
+ * compiled for one would otherwise warn about each of its other rules.
+ */
+static int target_drops(struct sema *s, struct layer *L, const struct sbx_pathspec *ps,
+                        struct sbx_loc loc)
 {
 	if (ps->param || (ps->platforms & s->c->targets))
 		return 0;
+	if (L->dropped & ps->platforms)
+		return 1;
+	L->dropped |= ps->platforms;
 	const char *os = ps->platforms == SBX_PLAT_WINDOWS ? "Windows" : "Linux";
 	sbx_warning(&s->c->diags, loc, "rule dropped: '%s' is a %s path, and %s is not a compile "
-	            "target", ps->suffix, os, os);
+	            "target (so are any other %s paths of this policy)", ps->suffix, os, os, os);
 	return 1;
 }
 
@@ -226,7 +234,7 @@ static int add_rule(struct sema *s, struct pol *p, const struct sbx_ast_item *it
 	int bound = ref ? bind_define(s, &ps, it) : 0;
 	if (bound == 1)
 		ps.param = NULL;
-	if (bound < 0 || target_drops(s, &ps, it->loc)) {
+	if (bound < 0 || target_drops(s, &p->layer, &ps, it->loc)) {
 		free(ref);
 		ps.param = NULL;
 		sbx_pathspec_free(&ps);

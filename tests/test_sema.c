@@ -521,10 +521,19 @@ Test(sema, dropped_for_target)
 	run_opts(&r, HDR "policy p {\n  readonly \"/usr\", \"C:/Windows\";\n}\n", NULL, SBX_TARGET_LINUX, NULL);
 	cr_assert_eq(r.rc, 0, "%s", r.msgs);
 	cr_assert_str_eq(r.msgs, "test.sbxpol:3:20: warning: rule dropped: 'C:/Windows' is a Windows "
-	                 "path, and Windows is not a compile target\n"
+	                 "path, and Windows is not a compile target (so are any other Windows paths "
+	                 "of this policy)\n"
 	                 "      readonly \"/usr\", \"C:/Windows\";\n"
 	                 "                       ^~~~~~~~~~~~\n");
 	cr_assert_eq(r.ir.nrules, 1);
+	run_free(&r);
+	/* One warning per policy, not one per dropped rule. */
+	run_opts(&r, HDR "policy p { readonly \"/usr\", \"C:/a\", \"C:/b\"; denied \"D:/c\"; }\n", NULL,
+	         SBX_TARGET_LINUX, NULL);
+	cr_assert_eq(r.ir.nrules, 1);
+	cr_assert_not_null(strstr(r.msgs, "'C:/a'"), "%s", r.msgs);
+	cr_assert_null(strstr(r.msgs, "'C:/b'"), "%s", r.msgs);
+	cr_assert_null(strstr(r.msgs, "'D:/c'"), "%s", r.msgs);
 	run_free(&r);
 	run_opts(&r, HDR "policy p { readonly \"/usr\", \"C:/Windows\"; }\n", NULL, SBX_TARGET_WINDOWS, NULL);
 	cr_assert_eq(r.ir.nrules, 1);
