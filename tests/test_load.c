@@ -220,14 +220,16 @@ Test(load, many_sandboxes_from_many_threads_leak_nothing)
 	cr_expect_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left to reap");
 	cr_expect_eq(errno, ECHILD, "waitpid: %s", strerror(errno));
 	cr_expect_eq(count_children(), 0, "processes whose parent is the test are left");
+	/* glibc may keep up to about a kilobyte more when threads reuse arenas; a leak of
+	   even 16 bytes per spawn would be 25 KiB here. */
 	if (!UNDER_ASAN)
-		cr_expect_eq(used_after, used, "heap in use: %zu bytes before, %zu after %d spawns",
-		             used, used_after, THREADS * SPAWNS);
+		cr_expect(used_after <= used + 8192, "heap in use: %zu bytes before, %zu after %d spawns",
+		          used, used_after, THREADS * SPAWNS);
 	/* Generous: 1600 spawns must not grow the resident set by more than 16 MiB
 	   (not under ASan, whose quarantine holds freed memory on purpose). */
 	long page_kb = sysconf(_SC_PAGESIZE) / 1024;
 	if (!UNDER_ASAN)
-			cr_expect_lt((rss_after - rss) * page_kb, 16 * 1024, "RSS grew from %ld to %ld KiB",
+		cr_expect_lt((rss_after - rss) * page_kb, 16 * 1024, "RSS grew from %ld to %ld KiB",
 		             rss * page_kb, rss_after * page_kb);
 	free(envp);
 	free(home);
