@@ -1,7 +1,8 @@
 #!/bin/sh
 # Sets up and runs every test: installs the build dependencies, builds with
 # warnings as errors, runs the suite, then builds and runs it again under
-# AddressSanitizer + UndefinedBehaviorSanitizer.  When started as root it
+# AddressSanitizer + UndefinedBehaviorSanitizer, then cross-compiles the
+# Windows runtime and runs its smoke tests under Wine.  When started as root it
 # also runs the suite as an unprivileged user (created if needed), since the
 # sandbox takes a different path there (a user namespace).
 set -eu
@@ -16,6 +17,10 @@ ctest --test-dir build --output-on-failure -j"$jobs"
 cmake -S . -B build-asan -DSBX_WERROR=ON -DSBX_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$jobs"
 ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+# Windows: cross-compile with mingw-w64 (warnings as errors) and run the
+# smoke tests under Wine (docs/windows.md says what Wine can and cannot show).
+sh tests/windows/run.sh build/sbxc
 
 if [ "$(id -u)" -eq 0 ]; then
 	user=${SBX_TEST_USER:-sbxtest}
