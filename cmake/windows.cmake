@@ -11,7 +11,7 @@ find_file(SBX_XXHASH_H xxhash.h PATHS /usr/include /usr/local/include
 configure_file(${SBX_XXHASH_H} ${CMAKE_BINARY_DIR}/xxhash/xxhash.h COPYONLY)
 
 # compat.h maps the few POSIX calls of the shared runtime files (log.c,
-# sbxrun.c; win_load.c replaces load.c); mingw's
+# sbxrun.c; win_load.c replaces load.c, the POSIX file reader); mingw's
 # printf format attribute checks MS formats while we link ANSI stdio
 # (__USE_MINGW_ANSI_STDIO), so format checking is left to the native build.
 add_compile_definitions(XXH_INLINE_ALL __USE_MINGW_ANSI_STDIO=1 UNICODE _UNICODE
@@ -24,6 +24,7 @@ set(SBXRT_WIN_SOURCES
   runtime/blob_verify.c
   runtime/capsid.c
   runtime/strerror.c
+  runtime/ctx.c
   runtime/win_load.c
   runtime/log.c
   runtime/win_plan.c

@@ -38,6 +38,10 @@ struct sbx_ctx {
 /* Records a one-line message in ctx->err and returns `code`. */
 __attribute__((format(printf, 3, 4)))
 RT_HIDDEN int rt_fail(struct sbx_ctx *ctx, int code, const char *fmt, ...);
+/* The platform's blob file reader (load.c, win_load.c): a private copy of
+ * the whole file, 8-byte aligned, freed with rt_free_blob. */
+RT_HIDDEN int rt_read_blob(struct sbx_ctx *ctx, const char *path, void **buf, size_t *len);
+RT_HIDDEN void rt_free_blob(void *buf, size_t len);
 
 /*
  * Bound paths: one string per PATHS record (NULL when the path is not for
