@@ -73,6 +73,7 @@ struct lx_plan {
 	struct lx_rlim rlim[LX_MAX_RLIMITS];
 	size_t nrlim;
 	uint64_t pid_max;   /* 0 = leave it */
+	int seccomp;        /* 1 = install the blob's filter (0: none, or unavailable in best effort) */
 	int best_effort;
 	/* the report pipe's write end, in the child */
 	int report_fd;

@@ -18,8 +18,8 @@ _Static_assert(offsetof(struct sbx_bpf_insn, k) == offsetof(struct sock_filter, 
 int lx_setup_seccomp(const struct lx_plan *P)
 {
 	const struct sbx_view *v = P->s->v;
-	if (v->nseccomp == 0)
-		return 0;
+	if (!P->seccomp)
+		return 0;   /* none, or planned as degraded (best effort) */
 	struct sock_fprog prog = {
 		.len = (unsigned short)v->nseccomp,
 		.filter = (struct sock_filter *)(uintptr_t)v->seccomp,

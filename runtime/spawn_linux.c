@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
@@ -207,6 +208,28 @@ static int plan_landlock(struct lx_parent *X)
 	return SBX_OK;
 }
 
+/* seccomp: probed here, so that best effort can run without it and say so. */
+static int plan_seccomp(struct lx_parent *X)
+{
+	struct lx_plan *P = &X->P;
+	uint32_t action = SECCOMP_RET_ERRNO;
+	size_t n = P->s->v->nseccomp;
+	if (n == 0)
+		return SBX_OK;
+	if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0) {
+		P->seccomp = 1;
+		return SBX_OK;
+	}
+	if (!P->best_effort)
+		return rt_fail(P->s->ctx, SBX_E_UNSUPPORTED, "seccomp filters are not available (%s); "
+		               "the policy needs one (use `enforcement best-effort;` to run degraded)",
+		               strerror(errno));
+	list_add(&X->degraded, "seccomp: not available (%s): the filter's %zu instructions are not "
+	         "installed, so the system calls, ioctls and socket families it refuses are allowed",
+	         strerror(errno), n);
+	return SBX_OK;
+}
+
 /* Processes: RLIMIT_NPROC (not enforced by the kernel for root) and pid_max. */
 static int plan_nproc(struct lx_parent *X, uint64_t limit)
 {
@@ -269,6 +292,8 @@ static int plan(struct lx_parent *X, const struct rt_spawn *s)
 		rc = plan_landlock(X);
 	if (rc == SBX_OK)
 		rc = plan_limits(X);
+	if (rc == SBX_OK)
+		rc = plan_seccomp(X);
 	return rc;
 }
 
@@ -316,7 +341,7 @@ static void log_mechanisms(struct rt_json *j, const struct lx_parent *X)
 		rt_json_close(j, '}');
 	} else
 		rt_json_raw(j, "landlock", "null");
-	rt_json_u64(j, "seccomp_insns", P->s->v->nseccomp);
+	rt_json_u64(j, "seccomp_insns", P->seccomp ? P->s->v->nseccomp : 0);
 	rt_json_raw(j, "no_new_privs", "true");
 	rt_json_raw(j, "capabilities_dropped", "true");
 	rt_json_close(j, '}');

@@ -535,14 +535,7 @@ Test(rt_cli, strict_refuses_without_seccomp)
 	free(out);
 }
 
-/*
- * BUG (disabled so that the suite stays green): issue 5 asks that best
- * effort run without seccomp and log what was degraded, but
- * runtime/linux_seccomp.c:27-28 fails the setup (SBX_E_SETUP, 125,
- * "seccomp: cannot install the filter: Function not implemented") whatever
- * the enforcement; docs/runtime.md's best-effort table has no seccomp row.
- */
-Test(rt_cli, best_effort_runs_without_seccomp_and_logs_it, .disabled = true)
+Test(rt_cli, best_effort_runs_without_seccomp_and_logs_it)
 {
 	char *blob = write_blob_as("sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; "
 	                           "writable \"${WORKSPACE}\", \"${TMPDIR}\"; enforcement best-effort; }\n",
