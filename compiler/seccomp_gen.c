@@ -8,6 +8,9 @@
  *   common:
  *     io_uring_setup/enter/register -> ENOSYS: io_uring performs socket and
  *         file operations that this filter would never see
+ *     add_key, request_key, keyctl -> ENOSYS: keyrings are not namespaced
+ *         (as in Docker's default profile): root's user keyring would stay
+ *         reachable; programs treat ENOSYS as "no keyring support"
  *     ioctl(fd, TIOCSTI or TIOCLINUX) -> EPERM: no typing into the terminal
  *     offline only: socket(domain) with a domain other than AF_UNIX,
  *         AF_INET, AF_INET6, AF_NETLINK -> EAFNOSUPPORT (AF_PACKET, AF_VSOCK
@@ -38,8 +41,10 @@
 #define NR_IO_URING_REGISTER 427u
 #define NR_X86_64_IOCTL      16u
 #define NR_X86_64_SOCKET     41u
+#define NR_X86_64_ADD_KEY    248u   /* then request_key, keyctl */
 #define NR_AARCH64_IOCTL     29u
 #define NR_AARCH64_SOCKET    198u
+#define NR_AARCH64_ADD_KEY   217u   /* then request_key, keyctl */
 
 #define TIOCSTI_NR   0x5412u  /* TIOCSTI */
 #define TIOCLINUX_NR 0x541Cu  /* TIOCLINUX */
@@ -84,15 +89,25 @@ static void resolve(struct bpf_asm *a)
 	}
 }
 
+/* Syscall numbers that differ between the architectures. */
+struct arch_nrs {
+	uint32_t ioctl, socket, add_key;
+};
+
+static const struct arch_nrs X86_64_NRS = { NR_X86_64_IOCTL, NR_X86_64_SOCKET, NR_X86_64_ADD_KEY };
+static const struct arch_nrs AARCH64_NRS = { NR_AARCH64_IOCTL, NR_AARCH64_SOCKET, NR_AARCH64_ADD_KEY };
+
 /* The checks both architectures share, with their syscall numbers. */
-static void common(struct bpf_asm *a, int offline, uint32_t nr_ioctl, uint32_t nr_socket)
+static void common(struct bpf_asm *a, int offline, const struct arch_nrs *nr)
 {
 	jeq(a, NR_IO_URING_SETUP, L_ENOSYS, L_NEXT);
 	jeq(a, NR_IO_URING_ENTER, L_ENOSYS, L_NEXT);
 	jeq(a, NR_IO_URING_REGISTER, L_ENOSYS, L_NEXT);
+	for (uint32_t k = 0; k < 3; k++)   /* add_key, request_key, keyctl */
+		jeq(a, nr->add_key + k, L_ENOSYS, L_NEXT);
 	if (offline)
-		jeq(a, nr_socket, L_SOCKET, L_NEXT);
-	jeq(a, nr_ioctl, L_IOCTL, L_ALLOW);
+		jeq(a, nr->socket, L_SOCKET, L_NEXT);
+	jeq(a, nr->ioctl, L_IOCTL, L_ALLOW);
 }
 
 static void ioctl_check(struct bpf_asm *a)
@@ -140,10 +155,10 @@ size_t sbx_seccomp_gen(int offline, struct sbx_bpf_insn out[SBX_SECCOMP_MAX_INSN
 	place(&a, L_X86);
 	load(&a, SBX_SECCOMP_OFF_NR);
 	emit(&a, OP_JSET_K, SBX_X32_SYSCALL_BIT, L_ENOSYS, L_NEXT);
-	common(&a, offline, NR_X86_64_IOCTL, NR_X86_64_SOCKET);
+	common(&a, offline, &X86_64_NRS);
 	place(&a, L_ARM);
 	load(&a, SBX_SECCOMP_OFF_NR);
-	common(&a, offline, NR_AARCH64_IOCTL, NR_AARCH64_SOCKET);
+	common(&a, offline, &AARCH64_NRS);
 	ioctl_check(&a);
 	if (offline)
 		socket_check(&a);

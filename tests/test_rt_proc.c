@@ -310,6 +310,16 @@ Test(rt_proc, session_keyring_not_shared)
 	expect_line("refused");
 }
 
+Test(rt_proc, user_keyring_not_reachable)
+{
+	/* Keyrings are not namespaced: as root, @u is root's own user keyring. */
+	if (syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -4 /* @u */, 0) < 0)
+		cr_skip_test("no keyrings here");
+	helper(STD_POLICY, "userkeyring", NULL, NULL);
+	cr_expect_neq(R.code, 0, "%s", R.out);
+	expect_line("refused");
+}
+
 Test(rt_proc, library_kill_ends_the_whole_tree)
 {
 	uint8_t *blob = NULL;

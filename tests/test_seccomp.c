@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -109,6 +110,20 @@ Test(seccomp, io_uring_is_enosys)
 		}
 }
 
+Test(seccomp, keyring_calls_are_enosys)
+{
+	/* add_key, request_key, keyctl: 248-250 on x86_64, 217-219 on aarch64. */
+	static const uint32_t first[2] = { 248, 217 };
+	for (int off = 0; off < 2; off++)
+		for (size_t a = 0; a < 2; a++) {
+			uint32_t arch = arches[a].arch;
+			for (uint32_t nr = first[a]; nr < first[a] + 3; nr++)
+				cr_assert_eq(check(off, arch, nr, 0, 0), ERR(38), "arch %zu nr %u", a, nr);
+			cr_assert_eq(check(off, arch, first[a] - 1, 0, 0), ALLOW);
+			cr_assert_eq(check(off, arch, first[a] + 3, 0, 0), ALLOW);
+		}
+}
+
 Test(seccomp, terminal_injection_is_eperm)
 {
 	for (int off = 0; off < 2; off++)
@@ -187,6 +202,9 @@ static int child_probe(void)
 	errno = 0;
 	if (ioctl(0, TIOCSTI, &c) != -1 || errno != EPERM)
 		bad |= 16;
+	errno = 0;
+	if (syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -4 /* @u */, 0) != -1 || errno != ENOSYS)
+		bad |= 32;
 	return bad;
 }
 

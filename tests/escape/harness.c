@@ -144,6 +144,13 @@ static int h_findkey(const char *desc)
 	return h_report(id >= 0, "found the key");
 }
 
+/* The user keyring (@u) of whoever runs the sandbox, root's included. */
+static int h_userkeyring(void)
+{
+	long id = syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -4 /* @u */, 0);
+	return h_report(id >= 0, "reached the user keyring");
+}
+
 static int h_dns(const char *host)
 {
 	struct addrinfo *res = NULL;
@@ -264,6 +271,7 @@ static int run_helper(int argc, char **argv)
 	if (!strcmp(h, "exchange")) return h_exchange(a1, a2);
 	if (!strcmp(h, "mknod")) return h_mknod(a1);
 	if (!strcmp(h, "findkey")) return h_findkey(a1);
+	if (!strcmp(h, "userkeyring")) return h_userkeyring();
 	if (!strcmp(h, "dns")) return h_dns(a1);
 	if (!strcmp(h, "kill")) return h_kill(a1);
 	if (!strcmp(h, "ptrace")) return h_ptrace(a1);
