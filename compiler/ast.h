@@ -23,6 +23,7 @@ enum sbx_stmt_kind {
 	SBX_STMT_WRITABLE,       /* writable "p", ...;   items = paths */
 	SBX_STMT_READONLY,       /* readonly "p", ...;   items = paths */
 	SBX_STMT_DENIED,         /* denied "p", ...;     items = paths */
+	SBX_STMT_PRIVATE,        /* private "p", ...;    items = paths */
 	SBX_STMT_NETWORK,        /* network offline|online;   arg = enum sbx_net_mode */
 	SBX_STMT_NETWORK_ALLOW,  /* network allow "h:p", ...; items (reserved, rejected by sema) */
 	SBX_STMT_LIMIT,          /* limit X N [unit];    arg = enum sbx_limit_kind, value */

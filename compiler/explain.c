@@ -164,9 +164,9 @@ static const struct bitname job_ui_names[] = {
 	{ SBX_JOB_UI_EXITWINDOWS, "exitwindows" },
 };
 
-static const char *const kind_names[] = { "?", "readonly", "writable", "denied" };
+static const char *const kind_names[] = { "?", "readonly", "writable", "denied", "private" };
 static const char *const env_op_names[] = { "?", "keep", "drop", "set" };
-static const char *const mount_op_names[] = { "?", "read-only", "hide", "expose" };
+static const char *const mount_op_names[] = { "?", "read-only", "hide", "expose", "private" };
 static const char *const sid_kind_names[] = { "?", "literal", "logon", "derived" };
 
 /* The verifier checked every kind, so these indexes are in range. */
@@ -459,6 +459,8 @@ static void text_landlock(struct ex *x)
 			fprintf(x->f, " (implicit)");
 		if (r->flags & SBX_LL_RULE_F_OPTIONAL)
 			fprintf(x->f, " (optional: skipped if missing)");
+		if (r->flags & SBX_LL_RULE_F_PRIVATE)
+			fprintf(x->f, " (private: only on its own tmpfs)");
 		fputc('\n', x->f);
 	}
 }
@@ -725,6 +727,7 @@ static void json_landlock(struct ex *x)
 		jw_bits(&x->w, "access", ll_fs_names, NBITS(ll_fs_names), r->access);
 		jw_bool(&x->w, "implicit", (r->flags & SBX_LL_RULE_F_IMPLICIT) != 0);
 		jw_bool(&x->w, "optional", (r->flags & SBX_LL_RULE_F_OPTIONAL) != 0);
+		jw_bool(&x->w, "private", (r->flags & SBX_LL_RULE_F_PRIVATE) != 0);
 		jw_close(&x->w, '}');
 	}
 	jw_close(&x->w, ']');

@@ -329,7 +329,7 @@ uint32_t sbx_lower_path(struct sbx_lower *L, const struct sbx_ir_path *p)
 
 static int kind_rank(enum sbx_fs_kind k)
 {
-	return k == SBX_FS_WRITABLE ? 2 : k == SBX_FS_READONLY ? 1 : 0;
+	return k == SBX_FS_WRITABLE || k == SBX_FS_PRIVATE ? 2 : k == SBX_FS_READONLY ? 1 : 0;
 }
 
 /* Keeps the rules that apply to a target, each with its path. */

@@ -65,7 +65,8 @@ static enum sbx_fs_kind kind(const struct lx *x, size_t i)
 
 static uint64_t ll_access(enum sbx_fs_kind k)
 {
-	return k == SBX_FS_WRITABLE ? SBX_LL_FS_ALL : k == SBX_FS_READONLY ? LL_READONLY : 0;
+	return k == SBX_FS_WRITABLE || k == SBX_FS_PRIVATE ? SBX_LL_FS_ALL
+	     : k == SBX_FS_READONLY ? LL_READONLY : 0;
 }
 
 /* What Landlock grants through the ancestors, parents first (x->order). */
@@ -90,7 +91,8 @@ static void write_ll_rules(struct lx *x)
 		uint64_t acc = ll_access(kind(x, i));
 		if (!on_linux(L, i) || !(acc & ~x->inherit[i]))
 			continue;
-		struct sbx_lx_ll_rule rec = { L->rules[i].path, 0, acc };
+		uint32_t flags = kind(x, i) == SBX_FS_PRIVATE ? SBX_LL_RULE_F_PRIVATE : 0;
+		struct sbx_lx_ll_rule rec = { L->rules[i].path, flags, acc };
 		sbx_bw_add(L->w, SBX_SEC_LX_LL_RULES, &rec, sizeof rec);
 	}
 }
@@ -177,12 +179,14 @@ static void add_op(struct lx *x, size_t i, uint32_t op, uint32_t flags, int stat
 	x->op_depth[x->nops++] = x->depth[i];
 }
 
-/* A denied path is covered when an allowed rule holds it (or may hold it). */
+/* A denied path is covered when an allowed rule holds it (or may hold it);
+   inside a private path there is nothing to cover. */
 static void decide_hidden(struct lx *x, size_t i)
 {
 	uint32_t p = x->parent[i];
 	if (p != SBX_NONE)
-		x->hidden[i] = kind(x, p) != SBX_FS_DENIED ? ST_ALWAYS : ST_NONE;
+		x->hidden[i] = kind(x, p) != SBX_FS_DENIED && kind(x, p) != SBX_FS_PRIVATE ? ST_ALWAYS
+		                                                                          : ST_NONE;
 	else
 		x->hidden[i] = maybe_inside(x, i, &x->allowed) ? ST_IF_INSIDE : ST_NONE;
 }
@@ -242,6 +246,9 @@ static void mount_rule(struct lx *x, size_t i)
 		if (x->hidden[i] != ST_NONE)
 			add_op(x, i, SBX_MNT_HIDE, 0, x->hidden[i]);
 		break;
+	case SBX_FS_PRIVATE:   /* literal, never inside a denied path (sema) */
+		add_op(x, i, SBX_MNT_PRIVATE, 0, ST_ALWAYS);
+		break;
 	}
 }
 
@@ -261,10 +268,10 @@ static int order_by_key(const uint32_t *key, size_t n, size_t nkeys, uint32_t *o
 	return 0;
 }
 
-/* Phase of a mount op: covers, then read-only binds, then re-exposures. */
+/* Phase of a mount op: covers (private ones too), then read-only binds, then re-exposures. */
 static uint32_t op_phase(uint32_t op)
 {
-	return op == SBX_MNT_HIDE ? 0 : op == SBX_MNT_RDONLY ? 1 : 2;
+	return op == SBX_MNT_HIDE || op == SBX_MNT_PRIVATE ? 0 : op == SBX_MNT_RDONLY ? 1 : 2;
 }
 
 /* Parents first: by depth, and at one depth covers, then read-only binds, then re-exposures. */

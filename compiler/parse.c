@@ -380,7 +380,7 @@ void sbx_p_overflow(struct sbx_parse_state *ps)
 /* ---- syntax errors in words ---- */
 
 static const char *const statement_words[] = {
-	"param", "writable", "readonly", "denied", "network", "limit", "env", "enforcement",
+	"param", "writable", "readonly", "denied", "private", "network", "limit", "env", "enforcement",
 };
 
 static int is_word(int major)
@@ -391,7 +391,7 @@ static int is_word(int major)
 static int is_statement_keyword(int major)
 {
 	switch (major) {
-	case TK_PARAM: case TK_WRITABLE: case TK_READONLY: case TK_DENIED:
+	case TK_PARAM: case TK_WRITABLE: case TK_READONLY: case TK_DENIED: case TK_PRIVATE:
 	case TK_NETWORK: case TK_LIMIT: case TK_ENV: case TK_ENFORCEMENT:
 		return 1;
 	default:
@@ -475,7 +475,8 @@ static const char *string_noun(const struct sbx_parse_state *ps, int plural)
 {
 	switch (ps->stmt[0]) {
 	case TK_IMPORT: return plural ? "file names" : "file name";
-	case TK_WRITABLE: case TK_READONLY: case TK_DENIED: return plural ? "paths" : "path";
+	case TK_WRITABLE: case TK_READONLY: case TK_DENIED: case TK_PRIVATE:
+		return plural ? "paths" : "path";
 	case TK_NETWORK: return plural ? "addresses" : "address";
 	case TK_PARAM: return plural ? "parameter names" : "parameter name";
 	case TK_ENV: return ps->stmt[1] == TK_SET ? "value" : plural ? "patterns" : "pattern";

@@ -28,7 +28,7 @@
 
 static const struct sbx_loc no_loc;
 
-const char *const sbx_sema_kind_names[] = { "", "readonly", "writable", "denied" };
+const char *const sbx_sema_kind_names[] = { "", "readonly", "writable", "denied", "private" };
 
 /* ---- small helpers ---- */
 
@@ -240,6 +240,7 @@ static int build(struct sema *s, struct pol *p, struct sbx_ir_policy *out)
 	    sbx_sema_check_case_conflicts(s, &m, p) < 0)
 		goto out;
 	sbx_sema_check_redundant(s, &m, p);
+	sbx_sema_check_private(s, &m);
 	sbx_sema_check_unused_params(s, chain, n);
 	rc = make_ir(s, &m, p, out);
 out:

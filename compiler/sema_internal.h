@@ -142,6 +142,8 @@ int sbx_sema_merge_chain(struct sema *s, struct pol **chain, size_t n, struct me
 int sbx_sema_check_case_conflicts(struct sema *s, const struct merged *m,
                                   const struct pol *target);
 void sbx_sema_check_redundant(struct sema *s, const struct merged *m, const struct pol *target);
+/* Errors for rules inside a private path (denied ones excepted). */
+void sbx_sema_check_private(struct sema *s, const struct merged *m);
 void sbx_sema_check_unused_params(struct sema *s, struct pol **chain, size_t n);
 
 #endif

@@ -222,6 +222,20 @@ static int rule_path(struct sema *s, struct pol *p, const struct sbx_ast_item *i
 	return 1;
 }
 
+/* A private path is mounted at compile-time-known places: a literal Linux path below "/". */
+static int bad_private(struct sema *s, const struct sbx_pathspec *ps, struct sbx_loc loc)
+{
+	const char *why = ps->param ? "a parameter's value is only known at spawn time"
+	                : ps->platforms != SBX_PLAT_LINUX ? "it needs a mount namespace, which "
+	                                                    "Windows does not have"
+	                : !strcmp(ps->suffix, "/") ? "the whole file system cannot be replaced"
+	                : NULL;
+	if (why)
+		sbx_error(&s->c->diags, loc, "a private path must be a literal Linux path other than "
+		          "\"/\": %s", why);
+	return why != NULL;
+}
+
 static int add_rule(struct sema *s, struct pol *p, const struct sbx_ast_item *it, enum sbx_fs_kind kind)
 {
 	struct sbx_pathspec ps;
@@ -234,7 +248,8 @@ static int add_rule(struct sema *s, struct pol *p, const struct sbx_ast_item *it
 	int bound = ref ? bind_define(s, &ps, it) : 0;
 	if (bound == 1)
 		ps.param = NULL;
-	if (bound < 0 || target_drops(s, &p->layer, &ps, it->loc)) {
+	if (bound < 0 || (kind == SBX_FS_PRIVATE && bad_private(s, &ps, it->loc)) ||
+	    target_drops(s, &p->layer, &ps, it->loc)) {
 		free(ref);
 		ps.param = NULL;
 		sbx_pathspec_free(&ps);
@@ -400,6 +415,7 @@ static int analyze_stmt(struct sema *s, struct pol *p, const struct sbx_ast_stmt
 	case SBX_STMT_WRITABLE: return add_paths(s, p, st, SBX_FS_WRITABLE);
 	case SBX_STMT_READONLY: return add_paths(s, p, st, SBX_FS_READONLY);
 	case SBX_STMT_DENIED:   return add_paths(s, p, st, SBX_FS_DENIED);
+	case SBX_STMT_PRIVATE:  return add_paths(s, p, st, SBX_FS_PRIVATE);
 	case SBX_STMT_NETWORK:
 		set_scalar(s, &L->network, (uint64_t)st->arg, st->loc, "network");
 		return 0;

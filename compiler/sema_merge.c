@@ -226,6 +226,41 @@ void sbx_sema_check_redundant(struct sema *s, const struct merged *m, const stru
 	}
 }
 
+/* The nearest rule of `kind` that contains r, or NULL. */
+static const struct srule *container_of_kind(const struct merged *m, const struct srule *r,
+                                             enum sbx_fs_kind kind)
+{
+	while ((r = closest_container(m, r)) && r->kind != kind)
+		;
+	return r;
+}
+
+/*
+ * A private path starts empty: a readonly, writable or private rule inside
+ * one would act on nothing (an error); a denied one has nothing to hide
+ * (kept, it costs nothing: lowering skips it).  And a private path inside
+ * a denied one would have no mount point in the cover.
+ */
+void sbx_sema_check_private(struct sema *s, const struct merged *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct srule *r = &m->r[i], *c;
+		char shown[SBX_MAX_PATH_LEN + 80];
+		if (r->kind != SBX_FS_DENIED && (c = container_of_kind(m, r, SBX_FS_PRIVATE))) {
+			show_path(c, shown, sizeof shown);
+			sbx_error(&s->c->diags, r->loc, "this %s rule is inside the private path '%s', "
+			          "which starts empty in the sandbox: the rule would have nothing to act on",
+			          sbx_sema_kind_names[r->kind], shown);
+		} else if (r->kind == SBX_FS_PRIVATE && (c = container_of_kind(m, r, SBX_FS_DENIED))) {
+			show_path(c, shown, sizeof shown);
+			sbx_error(&s->c->diags, r->loc, "this private path is inside the denied path '%s'; "
+			          "deny the paths around it instead", shown);
+		} else
+			continue;
+		sbx_note(&s->c->diags, c->loc, "the %s rule is here", sbx_sema_kind_names[c->kind]);
+	}
+}
+
 static int chain_uses(struct pol **chain, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -363,6 +363,7 @@ int sbx_lex(struct sbx_lexer *lx, struct sbx_token *t)
 		"writable"      { major = TK_WRITABLE; break; }
 		"readonly"      { major = TK_READONLY; break; }
 		"denied"        { major = TK_DENIED; break; }
+		"private"       { major = TK_PRIVATE; break; }
 		"network"       { major = TK_NETWORK; break; }
 		"offline"       { major = TK_OFFLINE; break; }
 		"online"        { major = TK_ONLINE; break; }

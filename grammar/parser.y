@@ -58,13 +58,13 @@ static uint64_t expected_tokens(unsigned stateno)
 }
 }
 
-%token SBXPOL IMPORT POLICY EXTENDS PARAM WRITABLE READONLY DENIED
+%token SBXPOL IMPORT POLICY EXTENDS PARAM WRITABLE READONLY DENIED PRIVATE
        NETWORK OFFLINE ONLINE ALLOW LIMIT PROCESSES MEMORY CPU WALL NONE
        ENV KEEP DROP SET ENFORCEMENT STRICT BEST_EFFORT
        NAME NUMBER STRING SEMI COMMA LBRACE RBRACE EQ.
 
 /* Where a NAME fits, a keyword is a name: "policy online { ... }". */
-%fallback NAME SBXPOL IMPORT POLICY EXTENDS PARAM WRITABLE READONLY DENIED
+%fallback NAME SBXPOL IMPORT POLICY EXTENDS PARAM WRITABLE READONLY DENIED PRIVATE
           NETWORK OFFLINE ONLINE ALLOW LIMIT PROCESSES MEMORY CPU WALL NONE
           ENV KEEP DROP SET ENFORCEMENT STRICT BEST_EFFORT.
 
@@ -108,6 +108,7 @@ stmt ::= PARAM(K) names(L) SEMI.                      { sbx_p_stmt(ps, SBX_STMT_
 stmt ::= WRITABLE(K) strings(L) SEMI.                 { sbx_p_stmt(ps, SBX_STMT_WRITABLE, &K, L, 0); }
 stmt ::= READONLY(K) strings(L) SEMI.                 { sbx_p_stmt(ps, SBX_STMT_READONLY, &K, L, 0); }
 stmt ::= DENIED(K) strings(L) SEMI.                   { sbx_p_stmt(ps, SBX_STMT_DENIED, &K, L, 0); }
+stmt ::= PRIVATE(K) strings(L) SEMI.                  { sbx_p_stmt(ps, SBX_STMT_PRIVATE, &K, L, 0); }
 stmt ::= NETWORK(K) OFFLINE SEMI.                     { sbx_p_stmt(ps, SBX_STMT_NETWORK, &K, NULL, SBX_NET_OFFLINE); }
 stmt ::= NETWORK(K) ONLINE SEMI.                      { sbx_p_stmt(ps, SBX_STMT_NETWORK, &K, NULL, SBX_NET_ONLINE); }
 stmt ::= NETWORK(K) ALLOW strings(L) SEMI.            { sbx_p_stmt(ps, SBX_STMT_NETWORK_ALLOW, &K, L, 0); }

@@ -28,7 +28,7 @@
 #define PARAM_F_KNOWN  SBX_PARAM_F_BUILTIN
 #define RULE_F_KNOWN   SBX_RULE_F_CARVE_OUT
 #define ENV_F_KNOWN    (SBX_ENV_F_DEFAULT | SBX_ENV_F_EXACT | SBX_ENV_F_NET_ADVISORY)
-#define LLR_F_KNOWN    (SBX_LL_RULE_F_IMPLICIT | SBX_LL_RULE_F_OPTIONAL)
+#define LLR_F_KNOWN    (SBX_LL_RULE_F_IMPLICIT | SBX_LL_RULE_F_OPTIONAL | SBX_LL_RULE_F_PRIVATE)
 #define MNT_F_KNOWN    (SBX_MNT_F_IF_INSIDE | SBX_MNT_F_READONLY)
 #define ACE_F_KNOWN    (SBX_ACE_F_TEMPORARY | SBX_ACE_F_IMPLICIT | SBX_ACE_F_READ_UNENFORCED)
 #define PLAT_KNOWN     (SBX_PLAT_LINUX | SBX_PLAT_WINDOWS)
@@ -689,7 +689,7 @@ static int check_rule(struct vstate *S, const struct sbx_fs_rule *r, uint32_t se
 {
 	if (r->path >= S->v->npaths)
 		return fail(S, SBX_E_BOUNDS, "path %u of %zu", r->path, S->v->npaths);
-	if (r->kind < SBX_FS_READONLY || r->kind > SBX_FS_DENIED)
+	if (r->kind < SBX_FS_READONLY || r->kind > SBX_FS_PRIVATE)
 		return fail(S, SBX_E_VALUE, "kind %u", r->kind);
 	if (r->flags & ~RULE_F_KNOWN)
 		return fail(S, SBX_E_VALUE, "unknown flags 0x%x", r->flags & ~RULE_F_KNOWN);
@@ -790,7 +790,7 @@ static int check_ll_rule(struct vstate *S, const struct sbx_lx_ll_rule *r)
 
 static int check_mount(struct vstate *S, const struct sbx_lx_mount *m)
 {
-	if (m->op < SBX_MNT_RDONLY || m->op > SBX_MNT_EXPOSE)
+	if (m->op < SBX_MNT_RDONLY || m->op > SBX_MNT_PRIVATE)
 		return fail(S, SBX_E_VALUE, "operation %u", m->op);
 	int rc = check_path_ref(S, m->path, SBX_PLAT_LINUX);
 	if (rc != SBX_OK)

@@ -9,8 +9,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -72,6 +74,17 @@ uint64_t lx_ll_scope_known(int abi)
 	return abi >= 6 ? SBX_LL_SCOPE_ALL : 0;
 }
 
+/*
+ * A private path's rule grants everything, meant for the sandbox's own
+ * tmpfs: without a mount namespace (best effort), or when the mount was
+ * skipped, it would grant the host's directory, so it is dropped.
+ */
+static int private_mounted(const struct lx_plan *P, int fd)
+{
+	struct statfs sf;
+	return !P->nons && fstatfs(fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
+}
+
 /* Adds the rule for one blob record; a missing OPTIONAL path is skipped. */
 static int add_rule(const struct lx_plan *P, int ruleset, const struct sbx_lx_ll_rule *r)
 {
@@ -83,6 +96,11 @@ static int add_rule(const struct lx_plan *P, int ruleset, const struct sbx_lx_ll
 		if (!(r->flags & SBX_LL_RULE_F_OPTIONAL))
 			lx_note(P, "landlock: skipped a rule for ", path, ": ", strerrordesc_np(errno));
 		return 0;   /* a path that cannot be opened gives less access, never more */
+	}
+	if ((r->flags & SBX_LL_RULE_F_PRIVATE) && !private_mounted(P, fd)) {
+		lx_note(P, "landlock: skipped the private path ", path, ": not mounted", NULL);
+		close(fd);
+		return 0;
 	}
 	struct stat st;
 	struct lx_ll_path_beneath pb = { r->access & P->ll_fs, fd };

@@ -17,6 +17,10 @@
  *   HIDE    a directory: an empty tmpfs, made read-only once the EXPOSE
  *           mount points inside it exist; a file: /dev/null, read-only
  *   EXPOSE  re-attach the original tree, opened before anything was hidden
+ *   PRIVATE an empty writable tmpfs of the sandbox's own (mode 1777, like
+ *           /tmp; its size capped by the memory limit); the readonly and
+ *           writable paths the policy names inside it (a workspace under
+ *           /tmp) are attached again on top, as they were
  * A path that does not exist is skipped (and noted): there is nothing to
  * protect there, and creating it would change the host.
  */
@@ -149,6 +153,112 @@ static int make_mountpoint(const struct lx_plan *P, const char *path, int is_dir
 	return 0;
 }
 
+/* "mode=1777[,size=N]": N is the memory limit (a tmpfs is memory RLIMIT_DATA does not count). */
+static void private_options(const struct lx_plan *P, char buf[48])
+{
+	static const char base[] = "mode=1777,size=";
+	char digits[24];
+	size_t n = sizeof digits;
+	uint64_t limit = P->s->v->limits->memory_bytes;
+	memcpy(buf, base, sizeof base);
+	if (!limit) {
+		buf[sizeof "mode=1777" - 1] = 0;
+		return;
+	}
+	digits[--n] = 0;
+	do
+		digits[--n] = (char)('0' + limit % 10);
+	while ((limit /= 10) && n > 0);
+	memcpy(buf + sizeof base - 1, digits + n, sizeof digits - n);
+}
+
+#define LX_MAX_INSIDE 32   /* policy paths bound inside one private path */
+
+/* Rule i's path, when it is a readonly or writable one strictly inside `outer`. */
+static const char *named_inside(const struct lx_plan *P, size_t i, const char *outer)
+{
+	const struct sbx_fs_rule *r = &P->s->v->rules[i];
+	const char *path = P->s->paths->path[r->path];
+	if (!path || (r->kind != SBX_FS_READONLY && r->kind != SBX_FS_WRITABLE))
+		return NULL;
+	return strcmp(path, outer) != 0 && rt_path_within(outer, path) ? path : NULL;
+}
+
+/* Is rule i's path inside another such rule's path (which brings it along)? */
+static int brought_along(const struct lx_plan *P, size_t i, const char *outer)
+{
+	const char *path = named_inside(P, i, outer);
+	for (size_t j = 0; j < P->s->v->nrules; j++) {
+		const char *other = j != i ? named_inside(P, j, outer) : NULL;
+		if (other && strcmp(other, path) != 0 && rt_path_within(other, path))
+			return 1;
+	}
+	return 0;
+}
+
+/* The policy's own paths bound inside a private one (a workspace under
+   /tmp) stay as they are: each outermost one is cloned before the tmpfs
+   covers it and attached again on top; *n of them, fd[]/rule[] filled. */
+static int clone_inside(const struct lx_plan *P, const char *outer, int *fd, size_t *rule,
+                        size_t *n)
+{
+	struct stat st;
+	for (size_t i = 0; i < P->s->v->nrules; i++) {
+		const char *path = named_inside(P, i, outer);
+		if (!path || stat(path, &st) != 0 || brought_along(P, i, outer))
+			continue;   /* a missing one: nothing to keep */
+		if (*n == LX_MAX_INSIDE)
+			return lx_fail(P, SBX_E_SETUP, "mounts: too many policy paths inside the private "
+			               "path", outer, E2BIG);
+		if ((fd[*n] = clone_tree(P, AT_FDCWD, path, path)) < 0)
+			return -1;
+		rule[(*n)++] = i;
+	}
+	return 0;
+}
+
+static int attach_inside(const struct lx_plan *P, int *fd, const size_t *rule, size_t n)
+{
+	struct stat st;
+	int rc = 0;
+	for (size_t k = 0; k < n; k++) {
+		const struct sbx_fs_rule *r = &P->s->v->rules[rule[k]];
+		const char *path = P->s->paths->path[r->path];
+		if (rc == 0 && fstat(fd[k], &st) != 0)
+			rc = lx_fail(P, SBX_E_SETUP, "mounts: cannot stat the tree of", path, errno);
+		if (rc == 0 && (rc = make_mountpoint(P, path, S_ISDIR(st.st_mode))) == 0)
+			rc = attach(P, fd[k], path, r->kind == SBX_FS_READONLY ? LX_RO_ATTRS
+			                                  : MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+		else
+			close(fd[k]);
+		fd[k] = -1;
+	}
+	return rc;
+}
+
+static int op_private(const struct lx_plan *P, const char *path)
+{
+	struct stat st;
+	char opts[48];
+	int fd[LX_MAX_INSIDE];
+	size_t rule[LX_MAX_INSIDE], n = 0;
+	if (stat(path, &st) != 0) {
+		lx_note(P, "mounts: private ", path, " skipped: ", strerrordesc_np(errno));
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return lx_fail(P, SBX_E_SETUP, "mounts: a private path must be a directory", path, ENOTDIR);
+	private_options(P, opts);
+	int rc = clone_inside(P, path, fd, rule, &n);
+	if (rc == 0 && mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0)
+		rc = lx_fail(P, SBX_E_SETUP, "mounts: cannot mount a private tmpfs on", path, errno);
+	if (rc == 0)
+		return attach_inside(P, fd, rule, n);
+	for (size_t k = 0; k < n; k++)
+		close(fd[k]);
+	return rc;
+}
+
 /* Attaches the original tree (cloned before anything was covered); takes *src. */
 static int op_expose(const struct lx_plan *P, int *src, const char *path, uint32_t flags)
 {
@@ -200,6 +310,8 @@ static int apply_op(const struct lx_plan *P, size_t i, int *src, uint8_t *covere
 		return rc < 0 ? -1 : 0;
 	case SBX_MNT_EXPOSE:
 		return op_expose(P, &src[i], path, m->flags);
+	case SBX_MNT_PRIVATE:
+		return op_private(P, path);
 	default:
 		return lx_fail(P, SBX_E_SETUP, "mounts: unknown operation", NULL, EINVAL);
 	}

@@ -625,6 +625,31 @@ Test(rt_cli, best_effort_runs_without_namespaces_and_logs_it)
 	free(blob);
 }
 
+Test(rt_cli, best_effort_without_namespaces_does_not_open_a_private_path)
+{
+	/* The private tmpfs needs a mount namespace: without one, its "everything"
+	   Landlock rule would grant the host's /tmp, so it is dropped. */
+	char *blob = write_blob_as("sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; "
+	                           "writable \"${WORKSPACE}\", \"${TMPDIR}\"; private \"/tmp\"; "
+	                           "enforcement best-effort; }\n", "be-private.sbxblob");
+	char *host = sb_fmt("/tmp/sbx-be-private-%d", (int)getpid());
+	char *script = sb_fmt("echo RAN; echo x > %s && echo WROTE", host);
+	char *out = NULL;
+	int rc = sbxrun_without(SYS_clone3, EPERM, blob, script, &out);
+	cr_expect(rc != 125, "%s", out);
+	cr_expect(strstr(out, "RAN") != NULL, "%s", out);
+	cr_expect_null(strstr(out, "WROTE"), "the host's /tmp was writable: %s", out);
+	cr_expect_neq(access(host, F_OK), 0, "the write reached the host's /tmp");
+	char *log = sb_read(S.root, "deny.jsonl");
+	cr_expect(strstr(log, "landlock: skipped the private path /tmp: not mounted") != NULL, "%s", log);
+	free(log);
+	unlink(host);
+	free(out);
+	free(script);
+	free(host);
+	free(blob);
+}
+
 Test(rt_cli, best_effort_falls_back_when_mounting_is_refused)
 {
 	/* A user namespace without capabilities (Ubuntu's AppArmor restriction):

@@ -428,6 +428,41 @@ Test(sema, windows_checks_skipped_for_linux_target)
 	run_free(&r);
 }
 
+Test(sema, private_paths)
+{
+	expect_error(HDR "policy p {\n  param T;\n  private \"${T}\";\n}\n",
+	             "test.sbxpol:4:11: error: a private path must be a literal Linux path other than "
+	             "\"/\": a parameter's value is only known at spawn time\n");
+	expect_error(HDR "policy p {\n  private \"/\";\n}\n",
+	             "error: a private path must be a literal Linux path other than \"/\": the whole "
+	             "file system cannot be replaced\n");
+	expect_error(HDR "policy p {\n  private \"C:/Temp\";\n}\n",
+	             "error: a private path must be a literal Linux path other than \"/\": it needs a "
+	             "mount namespace, which Windows does not have\n");
+	expect_error(HDR "policy p {\n  private \"/tmp\";\n  readonly \"/tmp/a/b\";\n}\n",
+	             "test.sbxpol:4:12: error: this readonly rule is inside the private path '/tmp', "
+	             "which starts empty in the sandbox: the rule would have nothing to act on\n");
+	expect_error(HDR "policy p {\n  private \"/tmp\", \"/tmp/x\";\n}\n",
+	             "error: this private rule is inside the private path '/tmp'");
+	expect_error(HDR "policy p {\n  denied \"/srv\";\n  private \"/srv/tmp\";\n}\n",
+	             "test.sbxpol:4:11: error: this private path is inside the denied path '/srv'; "
+	             "deny the paths around it instead\n");
+	expect_error(HDR "policy p {\n  private \"/tmp\";\n  writable \"/tmp\";\n}\n",
+	             "error: conflicting rules: this path is both private and writable\n");
+	/* A denied path inside one has nothing to hide, and a parameter is decided at spawn time. */
+	struct run r;
+	expect_clean(&r, HDR "policy p {\n  param T;\n  readonly \"/\";\n  private \"/tmp\";\n"
+	             "  denied \"/tmp/.X11-unix\";\n  writable \"${T}\";\n}\n");
+	cr_assert_not_null(rule_at(&r.ir, NULL, "/tmp"));
+	cr_assert_eq(rule_at(&r.ir, NULL, "/tmp")->kind, SBX_FS_PRIVATE);
+	run_free(&r);
+	/* An extending policy may give the host's /tmp back. */
+	expect_clean(&r, HDR "policy b extends a {\n  writable \"/tmp\";\n}\n"
+	             "policy a {\n  private \"/tmp\";\n}\n");
+	cr_assert_eq(rule_at(&r.ir, NULL, "/tmp")->kind, SBX_FS_WRITABLE);
+	run_free(&r);
+}
+
 Test(sema, conflicts)
 {
 	expect_error(HDR "policy p {\n  readonly \"/a\";\n  writable \"/a/\";\n}\n",

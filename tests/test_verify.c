@@ -442,7 +442,7 @@ Test(verify, path_platforms)
 
 Test(verify, rule_fields)
 {
-	F.rules[1].kind = 4;
+	F.rules[1].kind = SBX_FS_PRIVATE + 1;
 	EXPECT(&F, SBX_E_VALUE);
 	fx_init(&F);
 	F.rules[1].flags = 8;
@@ -518,11 +518,14 @@ Test(verify, ll_rule_fields)
 	fx_init(&F);
 	F.ll_rules[0].path = 70;
 	EXPECT(&F, SBX_E_BOUNDS);
+	fx_init(&F);
+	F.ll_rules[0].flags = 8;
+	EXPECT(&F, SBX_E_VALUE);
 }
 
 Test(verify, mount_fields)
 {
-	F.mounts[0].op = 4;
+	F.mounts[0].op = SBX_MNT_PRIVATE + 1;
 	EXPECT(&F, SBX_E_VALUE);
 	fx_init(&F);
 	F.mounts[0].rule = 6;

@@ -123,6 +123,7 @@ enum sbx_fs_kind {
 	SBX_FS_READONLY = 1,
 	SBX_FS_WRITABLE = 2,
 	SBX_FS_DENIED   = 3,
+	SBX_FS_PRIVATE  = 4,     /* an empty writable directory of the sandbox's own (Linux paths) */
 };
 
 /* The normalized, platform-independent rules (what `explain` shows first). */
@@ -216,11 +217,14 @@ struct sbx_lx_ll_rule {
 };
 #define SBX_LL_RULE_F_IMPLICIT (1u << 0)  /* added by the compiler (/dev/null, /proc ...) */
 #define SBX_LL_RULE_F_OPTIONAL (1u << 1)  /* skip silently if the path does not exist */
+#define SBX_LL_RULE_F_PRIVATE  (1u << 2)  /* a private path: without its mount (no mount
+                                             namespace) the rule is skipped, never the host's */
 
 enum sbx_lx_mount_op {
 	SBX_MNT_RDONLY = 1,      /* bind the path onto itself, remount read-only */
 	SBX_MNT_HIDE   = 2,      /* cover the path: empty read-only tmpfs (dir) or /dev/null (file) */
 	SBX_MNT_EXPOSE = 3,      /* re-bind the original path inside a hidden ancestor */
+	SBX_MNT_PRIVATE = 4,     /* cover the path: an empty writable tmpfs, the sandbox's own */
 };
 
 struct sbx_lx_mount {
