@@ -16,8 +16,16 @@
 
 #include "backend.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/types.h>
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 #define LX_MAX_MOUNTS  256     /* mount operations in one blob */
 #define LX_MAX_RLIMITS 8
@@ -32,6 +40,8 @@ enum lx_report_kind {
 	LX_R_EXECFAIL = 3,  /* the command could not be exec'd; err = errno */
 	LX_R_READY = 4,     /* the command runs */
 	LX_R_EXIT = 5,      /* the command ended; err = its wait status */
+	LX_R_HELPER = 6,    /* sbx-init cannot use what it was sent (another version?):
+	                       the launcher starts init as a copy instead */
 };
 
 struct lx_report {
@@ -105,6 +115,58 @@ RT_HIDDEN int lx_setup_landlock(const struct lx_plan *P);
 RT_HIDDEN int lx_setup_seccomp(const struct lx_plan *P);
 /* Without a PID namespace: kills init's children until none is left. */
 RT_HIDDEN void lx_kill_descendants(void);
+
+/* ---- init as the exec'd helper sbx-init (linux_exec.c, linux_payload.c, sbx_init.c) ---- */
+
+/*
+ * From a big caller, copying its address space costs more than an exec:
+ * init is then started with CLONE_VM | CLONE_VFORK and execs sbx-init,
+ * which reads the spawn from a memfd at fd LX_INIT_PAYLOAD_FD and reports
+ * on LX_INIT_REPORT_FD.  LX_EXEC_MIN_RSS is the caller's resident size
+ * from which the exec is cheaper (measured: bench/bench_spawn).
+ */
+#define LX_INIT_REPORT_FD  3
+#define LX_INIT_PAYLOAD_FD 4
+#define LX_PAYLOAD_MAX     (64u << 20)
+#define LX_EXEC_MIN_RSS    (16u << 20)
+#define LX_INIT_NAME       "sbx-init"
+#define LX_INIT_ENV        "SBX_INIT_PATH"   /* overrides where sbx-init is; "" = never */
+
+/* What sbx-init rebuilds from the payload; the pointers point into it. */
+struct lx_init {
+	struct lx_plan P;
+	struct rt_spawn s;
+	struct sbx_view v;
+	struct rt_paths paths;
+	struct rt_env env;
+	const char **argv;
+};
+/* The payload for P's spawn (malloc'd); -1 when out of memory or too big. */
+RT_HIDDEN int lx_payload_build(const struct lx_plan *P, uint8_t **out, size_t *len);
+/* Checks and decodes buf (8-byte aligned, kept by the caller); -1 and *why when refused. */
+RT_HIDDEN int lx_payload_parse(void *buf, size_t len, struct lx_init *I, const char **why);
+RT_HIDDEN void lx_payload_release(struct lx_init *I);
+
+/* Launcher side: the helper, when this spawn should exec it. */
+struct lx_exec {
+	int helper_fd;            /* O_PATH fd of sbx-init; -1: init is a copy of the caller */
+	int payload_fd;           /* the memfd, for the current attempt */
+	int src[5];               /* fds the child moves: report, payload, stdio 0..2 (-1 = keep) */
+	int err;                  /* set by the child when the exec failed */
+	char *stack;
+	char path[4096];
+};
+/* Picks the way for this spawn: 1 (helper_fd open) to exec, 0 to copy;
+   a reason for the log goes in note when the helper was wanted but unusable. */
+RT_HIDDEN int lx_exec_choose(struct lx_exec *E, char *note, size_t size);
+/* Writes P's payload to a new memfd (E->payload_fd); 0 or an errno. */
+RT_HIDDEN int lx_exec_prepare(struct lx_exec *E, const struct lx_plan *P);
+/* Starts init as sbx-init: pid, or -1 with errno; *pidfd set.  E->err != 0
+   after a successful clone means the exec failed (the child has exited). */
+RT_HIDDEN pid_t lx_exec_clone(struct lx_exec *E, const struct lx_plan *P, int report_fd,
+                              int *pidfd);
+/* Closes what lx_exec_choose and lx_exec_clone took; back to copying. */
+RT_HIDDEN void lx_exec_release(struct lx_exec *E);
 
 /* ---- parent side planning ---- */
 

@@ -8,7 +8,9 @@
  * when it ends.
  *
  * This runs in a fork of a possibly multithreaded process: only system
- * calls on memory the parent prepared, no malloc, no stdio.
+ * calls on memory the parent prepared, no malloc, no stdio.  From a big
+ * caller it runs in sbx-init instead (sbx_init.c), on a plan rebuilt from
+ * the payload: the same steps either way.
  */
 #include "linux.h"
 
@@ -27,11 +29,6 @@
 
 #define LX_KEYCTL_JOIN_SESSION_KEYRING 1   /* <linux/keyctl.h> */
 #define LX_CMD_STACK (64u * 1024u)         /* exec_search needs a path buffer */
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
 
 /* strncat without the quadratic surprise: appends src to buf (size bytes). */
 static void cat(char *buf, size_t size, const char *src)

@@ -11,7 +11,9 @@
  *
  * The child (linux_init.c) only makes system calls on memory prepared by
  * the parent: it is a fork of a possibly multithreaded process, so no
- * malloc, no stdio.
+ * malloc, no stdio.  From a big caller, whose copy costs more than an
+ * exec, init is instead the helper sbx-init, exec'd without a copy
+ * (linux_exec.c); it runs the same child code.
  */
 #include "linux.h"
 
@@ -31,10 +33,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef CLONE_PIDFD
-#define CLONE_PIDFD 0x00001000
-#endif
-
 /* struct clone_args of <linux/sched.h>, spelled out (header clashes with <sched.h>). */
 struct lx_clone_args {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
@@ -45,6 +43,7 @@ struct lx_clone_args {
 #define LX_LOG_ARGV_MAX   64
 #define LX_LOG_ARG_MAX    512
 #define LX_WALL_GRACE_NS  (2000u * 1000000u)
+#define LX_E_HELPER       (-1)   /* start_once: the helper was not usable; copy instead */
 
 /* Strings the parent collects for the spawn log line: NUL-separated. */
 struct lx_list {
@@ -59,6 +58,9 @@ struct lx_parent {
 	struct lx_list degraded;   /* what best effort gave up */
 	struct lx_list notes;      /* what the child skipped */
 	const char *nproc_by, *mem_by, *cpu_by;
+	struct lx_exec E;          /* init exec'd as sbx-init when E.helper_fd >= 0 */
+	int init_exec;             /* how init was started, for the log */
+	char init_note[4096 + LX_MSG_SIZE * 2]; /* why the helper was wanted but not used */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -278,6 +280,7 @@ static int plan_limits(struct lx_parent *X)
 static int plan(struct lx_parent *X, const struct rt_spawn *s)
 {
 	memset(X, 0, sizeof *X);
+	X->E.helper_fd = X->E.payload_fd = -1;
 	X->P.s = s;
 	X->P.best_effort = (s->v->header->flags & SBX_BLOB_F_BEST_EFFORT) != 0;
 	if (!(s->v->header->flags & SBX_BLOB_F_LINUX) || !s->v->landlock)
@@ -328,6 +331,7 @@ static void log_mechanisms(struct rt_json *j, const struct lx_parent *X)
 	for (size_t i = 0; i < P->s->v->nmounts; i++)
 		applied += P->apply[i];
 	rt_json_open(j, "mechanisms", '{');
+	rt_json_str(j, "init", X->init_exec ? "exec" : "fork");
 	rt_json_raw(j, "user_namespace", P->userns ? "true" : "false");
 	rt_json_raw(j, "mount_namespace", P->nons ? "false" : "true");
 	rt_json_raw(j, "pid_namespace", P->nons ? "false" : "true");
@@ -405,6 +409,11 @@ static int await_ready(struct lx_parent *X, int fd, pid_t pid)
 			return rt_fail(ctx, r.code ? r.code : SBX_E_SETUP, "%s", r.msg);
 		else if (r.kind == LX_R_EXECFAIL)
 			return rt_fail(ctx, r.code, "%s: %s", X->P.s->argv[0], strerrordesc_np(r.err));
+		else if (r.kind == LX_R_HELPER && X->E.helper_fd >= 0) {
+			snprintf(X->init_note, sizeof X->init_note, "init: started as a copy of the "
+			         "caller: the helper %s refused its input: %s", X->E.path, r.msg);
+			return LX_E_HELPER;
+		}
 	}
 }
 
@@ -436,15 +445,28 @@ static void reap(pid_t pid)
 		;
 }
 
-static int start(struct lx_parent *X, struct sbx_proc *proc)
+/* The helper's input for this attempt; on failure, init will be a copy. */
+static void prepare_exec(struct lx_parent *X)
+{
+	int err = X->E.helper_fd >= 0 ? lx_exec_prepare(&X->E, &X->P) : 0;
+	if (err) {
+		snprintf(X->init_note, sizeof X->init_note, "init: started as a copy of the caller: "
+		         "cannot write the helper's input: %s", strerror(err));
+		lx_exec_release(&X->E);
+	}
+}
+
+static int start_once(struct lx_parent *X, struct sbx_proc *proc)
 {
 	struct sbx_ctx *ctx = X->P.s->ctx;
 	int rp[2], pidfd = -1;
+	prepare_exec(X);
 	if (pipe2(rp, O_CLOEXEC) != 0)
 		return rt_fail(ctx, SBX_E_SETUP, "cannot create a pipe: %s", strerror(errno));
 	X->P.report_fd = rp[1];
 	proc->start_ns = now_ns();
-	pid_t pid = do_clone(&X->P, &pidfd);
+	X->init_exec = X->E.helper_fd >= 0;
+	pid_t pid = X->init_exec ? lx_exec_clone(&X->E, &X->P, rp[1], &pidfd) : do_clone(&X->P, &pidfd);
 	if (pid == 0) {
 		close(rp[0]);
 		lx_child_main(&X->P);
@@ -463,7 +485,14 @@ static int start(struct lx_parent *X, struct sbx_proc *proc)
 		close(rp[0]);
 		return rt_fail(ctx, SBX_E_UNSUPPORTED, "cannot get a pidfd for the sandbox: %s", strerror(errno));
 	}
-	int rc = await_ready(X, rp[0], pid);
+	int rc = SBX_OK;
+	if (X->init_exec && X->E.err) {
+		snprintf(X->init_note, sizeof X->init_note, "init: started as a copy of the caller: "
+		         "cannot exec the helper %s: %s", X->E.path, strerror(X->E.err));
+		rc = LX_E_HELPER;
+	}
+	if (rc == SBX_OK)
+		rc = await_ready(X, rp[0], pid);
 	if (rc != SBX_OK) {
 		reap(pid);
 		close(rp[0]);
@@ -474,6 +503,17 @@ static int start(struct lx_parent *X, struct sbx_proc *proc)
 	proc->pidfd = pidfd;
 	proc->status_fd = rp[0];
 	return SBX_OK;
+}
+
+/* Starts init; when the helper fails, once more as a copy of the caller. */
+static int start(struct lx_parent *X, struct sbx_proc *proc)
+{
+	int rc = start_once(X, proc);
+	if (rc == LX_E_HELPER) {
+		lx_exec_release(&X->E);
+		rc = start_once(X, proc);
+	}
+	return rc;
 }
 
 /* The processes limit once there is no user namespace to count in. */
@@ -555,6 +595,7 @@ int rt_backend_spawn(const struct rt_spawn *s, struct sbx_proc *proc)
 	int rc = plan(X, s);
 	if (rc == SBX_OK) {
 		plan_watch(&X->P, proc);   /* before the command can create anything */
+		lx_exec_choose(&X->E, X->init_note, sizeof X->init_note);
 		rc = start(X, proc);
 	}
 	if (rc == SBX_E_UNSUPPORTED && X->P.best_effort && !X->P.nons) {
@@ -572,12 +613,15 @@ int rt_backend_spawn(const struct rt_spawn *s, struct sbx_proc *proc)
 		proc->policy_id = s->v->header->policy_id;
 		proc->log_fd = s->log_fd;
 		proc->no_pid_ns = X->P.nons;
+		if (X->init_note[0])
+			list_add(&X->notes, "%s", X->init_note);
 		log_spawn(X, proc);
 	} else {
 		free(proc->watch);
 		proc->watch = NULL;
 		proc->watch_len = 0;
 	}
+	lx_exec_release(&X->E);
 	free(X);
 	return rc;
 }
