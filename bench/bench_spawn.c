@@ -11,6 +11,11 @@
  *   6. bare namespaces                   clone3 into the namespaces the policy
  *                                        needs, then exec: the kernel's share
  *
+ * Then from a big caller (BIG_MIB resident): posix_spawn, the library as
+ * it chooses (init exec'd as sbx-init), and the library forced to start
+ * init as a copy of the caller; and the copy's cost at smaller sizes, to
+ * place the size from which the exec is cheaper (LX_EXEC_MIN_RSS).
+ *
  *   bench_spawn SBXRUN BLOB EXEC_FLOOR [ROUNDS]
  *
  * Prints the aims beside the ratios and says plainly when one is missed.
@@ -40,6 +45,14 @@ extern char **environ;
 #define RSS_RUNS   10
 #define BIG_MIB    256    /* a caller's size, like an agent's runtime */
 #define BIG_ROUNDS 21
+
+/* The ways a big caller spawns, and the sizes the copy is measured at. */
+enum { B_POSIX, B_EXEC, B_COPY, B_COUNT };
+static const char *const big_names[B_COUNT] = {
+	"posix_spawn", "libsbxrt, init exec'd (default)", "libsbxrt, init copied",
+};
+static const int sweep_mib[] = { 0, 4, 8, 16, 32, 64 };
+#define NSWEEP (sizeof sweep_mib / sizeof sweep_mib[0])
 
 enum { V_POSIX, V_FLOOR, V_SBXRUN, V_BWRAP, V_LIB, V_NS, V_COUNT };
 
@@ -520,40 +533,86 @@ static void print_ratios(const struct bench *b, const double med[V_COUNT])
 			       b->v[i].rss_kb[0], child[i], b->v[i].rss_kb[1]);
 }
 
-/* Library and posix_spawn medians (us) from a caller with BIG_MIB MiB resident:
-   a spawn that copies the caller's address space grows with it. */
-static int big_caller(struct bench *b, double med[2])
+/* The caller's resident size in MiB (/proc/self/statm), or -1. */
+static double resident_mib(void)
 {
-	size_t size = (size_t)BIG_MIB << 20;
-	uint64_t t[2][BIG_ROUNDS];
+	unsigned long long size, res;
+	FILE *f = fopen("/proc/self/statm", "r");
+	int ok = f && fscanf(f, "%llu %llu", &size, &res) == 2;
+	if (f)
+		fclose(f);
+	return ok ? (double)res * (double)sysconf(_SC_PAGESIZE) / 1048576.0 : -1;
+}
+
+/* One spawn + wait the way `how` says; SBX_INIT_PATH="" forces the copy. */
+static int time_big(struct bench *b, int how, uint64_t *ns)
+{
+	uint64_t cpu;
+	if (how == B_POSIX)
+		return time_one(b, V_POSIX, ns, &cpu);
+	if (how == B_COPY && setenv("SBX_INIT_PATH", "", 1) != 0)
+		return -1;
+	int rc = time_one(b, V_LIB, ns, &cpu);
+	unsetenv("SBX_INIT_PATH");
+	return rc;
+}
+
+/* Medians (us) of the ways in [first, last] from a caller with `mib` MiB more resident. */
+static int big_caller(struct bench *b, size_t mib, int first, int last, double med[B_COUNT],
+                      double *rss)
+{
+	size_t size = mib << 20;
+	int n = last - first + 1;
+	uint64_t t[B_COUNT][BIG_ROUNDS];
 	volatile char sink = 0;
-	char *mem = malloc(size);
+	char *mem = malloc(size ? size : 1);
 	if (!mem)
 		return -1;
 	for (int r = 0; r < BIG_ROUNDS; r++)
-		for (int k = 0; k < 2; k++) {
+		for (int k = 0; k < n; k++) {
+			int how = first + (r + k) % n;
 			memset(mem, r + k, size); /* resident and written, as a busy caller's */
-			sink += mem[(size_t)r << 20]; /* read, so the memset is not optimized away */
-			uint64_t cpu;
-			if (time_one(b, (r + k) % 2 ? V_LIB : V_POSIX, &t[(r + k) % 2][r], &cpu) != 0) {
+			sink += size ? mem[(size_t)r << 10] : 0; /* read: the memset stays */
+			*rss = resident_mib();
+			if (time_big(b, how, &t[how][r]) != 0) {
 				free(mem);
 				return -1;
 			}
 		}
 	free(mem);
 	(void)sink;
-	med[0] = (double)median(t[0], BIG_ROUNDS) / 1000.0;
-	med[1] = (double)median(t[1], BIG_ROUNDS) / 1000.0;
+	for (int how = first; how <= last; how++)
+		med[how] = (double)median(t[how], BIG_ROUNDS) / 1000.0;
 	return 0;
 }
 
-static void print_big_caller(const double med[2])
+static int big_callers(struct bench *b, double big[B_COUNT], double sweep[NSWEEP], double rss[NSWEEP + 1])
 {
-	printf("from a caller with %d MiB resident, median of %d interleaved rounds:\n", BIG_MIB,
-	       BIG_ROUNDS);
-	printf("  %-32s %10.1f us\n", "posix_spawn", med[0]);
-	printf("  %-32s %10.1f us\n", "libsbxrt sbx_spawn + wait", med[1]);
-	print_ratio("library / posix_spawn", med[1] / med[0], 1, 1.3);
+	double med[B_COUNT];
+	if (big_caller(b, BIG_MIB, B_POSIX, B_COPY, big, &rss[NSWEEP]) != 0)
+		return -1;
+	for (size_t i = 0; i < NSWEEP; i++) {
+		if (big_caller(b, (size_t)sweep_mib[i], B_COPY, B_COPY, med, &rss[i]) != 0)
+			return -1;
+		sweep[i] = med[B_COPY];
+	}
+	return 0;
+}
+
+static void print_big_caller(const double big[B_COUNT], const double sweep[NSWEEP],
+                             const double rss[NSWEEP + 1])
+{
+	printf("from a caller with %.0f MiB resident, median of %d interleaved rounds:\n",
+	       rss[NSWEEP], BIG_ROUNDS);
+	for (int i = 0; i < B_COUNT; i++)
+		printf("  %-32s %10.1f us\n", big_names[i], big[i]);
+	print_ratio("library / posix_spawn", big[B_EXEC] / big[B_POSIX], 1, 1.3);
+	printf("  %-32s %10.2fx   (what the exec saves)\n", "copied / exec'd", big[B_COPY] / big[B_EXEC]);
+	printf("libsbxrt with init copied, by the caller's size (exec'd at %.0f MiB: %.1f us):\n",
+	       rss[NSWEEP], big[B_EXEC]);
+	for (size_t i = 0; i < NSWEEP; i++)
+		printf("  %-26s %5.0f MiB %10.1f us%s\n", "caller resident", rss[i], sweep[i],
+		       sweep[i] > big[B_EXEC] ? "   (the exec is cheaper)" : "");
 }
 
 static int parse_rounds(int argc, char **argv, int *rounds)
@@ -618,15 +677,15 @@ static int setup(struct bench *b, char **argv)
 int main(int argc, char **argv)
 {
 	static struct bench b;
-	double med[V_COUNT] = { 0 }, big[2] = { 0 };
+	double med[V_COUNT] = { 0 }, big[B_COUNT] = { 0 }, sweep[NSWEEP] = { 0 }, rss[NSWEEP + 1] = { 0 };
 	if (parse_rounds(argc, argv, &b.rounds) != 0)
 		return 2;
 	int rc = setup(&b, argv) == 0 && run_rounds(&b) == 0 && measure_rss(&b) == 0 &&
-	         big_caller(&b, big) == 0 ? 0 : 1;
+	         big_callers(&b, big, sweep, rss) == 0 ? 0 : 1;
 	if (rc == 0) {
 		print_times(&b, med);
 		print_ratios(&b, med);
-		print_big_caller(big);
+		print_big_caller(big, sweep, rss);
 	}
 	cleanup(&b);
 	return rc;
