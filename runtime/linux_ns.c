@@ -236,6 +236,24 @@ static int attach_inside(const struct lx_plan *P, int *fd, const size_t *rule, s
 	return rc;
 }
 
+/* A writable path bound to the private path itself (WORKSPACE=/tmp) gets the
+   empty tmpfs, not the host's directory: said in the log.  TMPDIR=/tmp is
+   what a private /tmp is for, so it goes unmentioned. */
+static void note_covered(const struct lx_plan *P, const char *path)
+{
+	const char *tmpdir = P->s->paths->tmpdir;
+	for (size_t i = 0; i < P->s->v->nrules; i++) {
+		const struct sbx_fs_rule *r = &P->s->v->rules[i];
+		const char *bound = P->s->paths->path[r->path];
+		if (r->kind == SBX_FS_WRITABLE && bound && !strcmp(bound, path) &&
+		    !(tmpdir && !strcmp(tmpdir, path))) {
+			lx_note(P, "mounts: private ", path, " replaces a writable path bound to it: "
+			        "the command sees an empty directory there", NULL);
+			return;
+		}
+	}
+}
+
 static int op_private(const struct lx_plan *P, const char *path)
 {
 	struct stat st;
@@ -252,8 +270,10 @@ static int op_private(const struct lx_plan *P, const char *path)
 	int rc = clone_inside(P, path, fd, rule, &n);
 	if (rc == 0 && mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0)
 		rc = lx_fail(P, SBX_E_SETUP, "mounts: cannot mount a private tmpfs on", path, errno);
-	if (rc == 0)
+	if (rc == 0) {
+		note_covered(P, path);
 		return attach_inside(P, fd, rule, n);
+	}
 	for (size_t k = 0; k < n; k++)
 		close(fd[k]);
 	return rc;

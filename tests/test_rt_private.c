@@ -136,3 +136,29 @@ Test(rt_private, size_is_capped_by_the_memory_limit)
 	run(sb_fmt("echo $(( $(stat -f -c '%%b * %%S' /tmp) ))"));
 	expect_out("268435456\n");
 }
+
+Test(rt_private, a_workspace_that_is_the_private_path_is_noted)
+{
+	/* WORKSPACE=/tmp itself: the command gets the empty tmpfs; the log says so. */
+	uint8_t *blob = NULL;
+	size_t len = 0;
+	cr_assert_eq(t_compile(PRIVATE_POLICY, NULL, SBX_PLAT_LINUX, &blob, &len, NULL), 0);
+	char *path = sb_fmt("%s/p.sbxblob", S.root), *log = sb_fmt("%s/cli.jsonl", S.root);
+	cr_assert_eq(t_write_file(path, blob, len), 0);
+	char *cmd = sb_fmt("%s/sbxrun --policy '%s' --var WORKSPACE=/tmp --var TMPDIR='%s' "
+	                   "--log '%s' --cwd /tmp -- sh -c 'ls -A; echo RAN'",
+	                   SBX_BINARY_DIR, path, S.tmp, log);
+	char *out = NULL;
+	cr_expect_eq(t_run(cmd, &out), 0, "%s", out);
+	cr_expect(strstr(out, "RAN") != NULL, "%s", out);
+	cr_expect_null(strstr(out, "sbx-private-"), "the workspace /tmp is the host's: %s", out);
+	char *text = sb_read(S.root, "cli.jsonl");
+	cr_expect(strstr(text, "mounts: private /tmp replaces a writable path bound to it") != NULL,
+	          "%s", text);
+	free(text);
+	free(out);
+	free(cmd);
+	free(log);
+	free(path);
+	free(blob);
+}
