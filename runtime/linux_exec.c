@@ -15,18 +15,21 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #define LX_EXEC_STACK  (16u * 1024u)
 #define LX_EXEC_FD_MIN 10          /* above every fixed number the child sets */
+#define LX_CAP_SCAN    64          /* every capability number the kernel could know */
 
 static const char *const init_argv[] = { LX_INIT_NAME, NULL };
 static const char *const init_envp[] = { NULL };
@@ -155,6 +158,33 @@ int lx_exec_prepare(struct lx_exec *E, const struct lx_plan *P)
 }
 
 /*
+ * In a new user namespace the child holds every capability there, but an
+ * exec by a uid that is not the namespace's root would drop them all, and
+ * sbx-init needs them for its namespace steps.  Ambient capabilities
+ * survive the exec of a plain program: make the whole set inheritable,
+ * then ambient.  lx_drop_caps empties every set (ambient included) before
+ * the command starts, as for an init that is a copy.  Raw system calls:
+ * this runs in exec_child.
+ */
+__attribute__((no_sanitize("address", "undefined")))
+static int keep_caps_across_exec(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return -1;
+	data[0].inheritable = data[0].permitted;
+	data[1].inheritable = data[1].permitted;
+	if (syscall(SYS_capset, &hdr, data) != 0)
+		return -1;
+	for (int cap = 0; cap < LX_CAP_SCAN; cap++)
+		if (syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0 &&
+		    (errno != EINVAL || cap == 0))
+			return -1;
+	return 0;
+}
+
+/*
  * The child, in the launcher's memory while the launcher's thread waits:
  * only system calls, on its own stack and E.  Every fd it needs goes
  * above LX_EXEC_FD_MIN first (a source may sit on a target number), then
@@ -173,6 +203,8 @@ static int exec_child(void *arg)
 	for (int i = 0; i < 5 && helper >= 0; i++)
 		if ((E->src[i] >= 0 && hi[i] < 0) || (hi[i] >= 0 && syscall(SYS_dup3, hi[i], to[i], 0) < 0))
 			helper = -1;
+	if (helper >= 0 && E->keep_caps && keep_caps_across_exec() != 0)
+		helper = -1;
 	if (helper >= 0) {
 		syscall(SYS_close_range, LX_INIT_PAYLOAD_FD + 1u, ~0u, CLOSE_RANGE_CLOEXEC);
 		syscall(SYS_execveat, helper, "", init_argv, init_envp, AT_EMPTY_PATH);
@@ -193,6 +225,7 @@ pid_t lx_exec_clone(struct lx_exec *E, const struct lx_plan *P, int report_fd, i
 	for (int i = 0; i < 3; i++)
 		E->src[2 + i] = s->redirect ? s->stdio[i] : -1;
 	E->err = 0;
+	E->keep_caps = !P->nons && P->userns;
 	/* No handler of the caller's may run in the child, on the caller's memory. */
 	sigset_t all, old;
 	sigfillset(&all);

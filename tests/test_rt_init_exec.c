@@ -108,6 +108,23 @@ Test(rt_init_exec, command_gets_argv_cwd_env_and_stdio)
 	expect_init("exec");
 }
 
+Test(rt_init_exec, capability_sets_empty)
+{
+	/* In a user namespace init keeps its capabilities across its exec as
+	   ambient ones; none of them may reach the command. */
+	sb_result_free(&R);
+	sb_helper(&S, STD_POLICY, "caps", NULL, NULL, &R);
+	cr_assert_eq(R.code, 0, "%s", R.out);
+	const char *const sets[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
+	for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+		char *want = sb_fmt("%s:\t0000000000000000", sets[i]);
+		cr_expect_not_null(strstr(R.out, want), "missing '%s' in:\n%s", want, R.out);
+		free(want);
+	}
+	cr_expect_not_null(strstr(R.out, "NoNewPrivs:\t1"), "%s", R.out);
+	expect_init("exec");
+}
+
 Test(rt_init_exec, write_outside_workspace_refused)
 {
 	char *script = sb_fmt("echo x > '%s/new' && echo WROTE; echo y > '%s/file' && echo WROTE2; "
