@@ -305,12 +305,25 @@ static void setup_bwrap(struct bench *b)
 	}
 	const char *const a[] = {
 		keep(&v->args, path), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+	};
+	/* common.sbxpol's private temporary directories, then the bound paths on top. */
+	static const char *const private_dirs[] = { "/tmp", "/var/tmp", "/dev/shm" };
+	const char *const c[] = {
 		"--bind", b->tmpdir, b->tmpdir, "--bind", b->ws, b->ws, "--ro-bind", b->git, b->git,
 		"--unshare-net", "--unshare-pid", "--die-with-parent", "--cap-drop", "ALL",
 		"--chdir", b->ws,
 	};
+	struct stat st;
 	for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
 		push(&v->args, a[i]);
+	for (size_t i = 0; i < sizeof private_dirs / sizeof private_dirs[0]; i++)
+		if (stat(private_dirs[i], &st) == 0) {
+			push(&v->args, "--tmpfs");
+			push(&v->args, private_dirs[i]);
+		}
+	/* TMPDIR=/tmp is the private /tmp itself, as under sbxrun. */
+	for (size_t i = strcmp(b->tmpdir, "/tmp") ? 0 : 3; i < sizeof c / sizeof c[0]; i++)
+		push(&v->args, c[i]);
 	bwrap_secrets(&v->args);
 	push(&v->args, "/bin/true");
 	v->enabled = v->args.n < MAX_ARGS;
