@@ -216,6 +216,9 @@ static int check_plan(struct lx_in *in, const struct lx_init *I)
 	const struct lx_plan *P = &I->P;
 	if (P->nroots > LX_MAX_MOUNTS || P->nrlim > LX_MAX_RLIMITS)
 		return bad(in, "the payload's plan has too many roots or limits");
+	/* init writes them with strlen: each must end inside its array. */
+	if (!memchr(P->uid_map, 0, sizeof P->uid_map) || !memchr(P->gid_map, 0, sizeof P->gid_map))
+		return bad(in, "the payload's plan has an unterminated id map");
 	for (size_t i = 0; i < P->nroots; i++)
 		if (P->roots[i] >= I->paths.npaths || !I->paths.path[P->roots[i]])
 			return bad(in, "the payload's plan names a path that is not bound");

@@ -361,3 +361,15 @@ Test(rt_init_exec, payload_with_a_root_not_bound_refused)
 	cr_expect_not_null(x.why && strstr(x.why, "not bound"), "%s", x.why ? x.why : "(accepted)");
 	pl_free(&x);
 }
+
+Test(rt_init_exec, payload_with_an_unterminated_id_map_refused)
+{
+	struct pl x;
+	pl_make(&x);
+	memset(x.P.uid_map, '1', sizeof x.P.uid_map);   /* init would strlen past it */
+	cr_assert_eq(lx_payload_build(&x.P, &x.buf, &x.len), 0);
+	cr_expect_eq(lx_payload_parse(x.buf, x.len, &x.I, &x.why), -1);
+	cr_expect_not_null(x.why && strstr(x.why, "unterminated id map"), "%s",
+	                   x.why ? x.why : "(accepted)");
+	pl_free(&x);
+}
