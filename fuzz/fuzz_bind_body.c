@@ -52,24 +52,6 @@ static const char *const env_drops[] = {
 
 static const char *const param_names[] = { "WORKSPACE", "HOME", "TMPDIR", "EXTRA", "NOPE" };
 
-/* The Linux blob of fuzz_policy (malloc'd), or NULL. */
-static uint8_t *policy_blob(size_t *len)
-{
-	struct sbx_compiler c;
-	struct sbx_ir_policy p;
-	uint8_t *blob = NULL;
-	sbx_compiler_init(&c);
-	c.targets = SBX_TARGET_LINUX;
-	struct sbx_ast_file *f = sbx_load_text(&c, "fuzz.sbxpol", fuzz_policy, sizeof fuzz_policy - 1);
-	if (f && c.diags.nerrors == 0 && sbx_sema(&c, f, NULL, &p) == 0) {
-		if (sbx_emit(&c, &p, &blob, len) < 0)
-			blob = NULL;
-		sbx_ir_policy_free(&p);
-	}
-	sbx_compiler_free(&c);
-	return blob;
-}
-
 /* The value with trailing '/' dropped (except "/" itself); malloc'd. */
 static char *stripped(const char *value)
 {
@@ -257,7 +239,7 @@ static const char *bind_all(struct sbx_ctx *ctx, const char *const *env)
 const char *sbx_fuzz_bind(const uint8_t *data, size_t size)
 {
 	size_t blen = 0;
-	uint8_t *blob = policy_blob(&blen);
+	uint8_t *blob = sbx_fuzz_linux_blob(fuzz_policy, &blen);
 	struct sbx_ctx *ctx = sbx_ctx_create();
 	char *text = malloc(size + 1);
 	/* HOME and TMPDIR first: the defaults come from the first match. */

@@ -14,7 +14,7 @@ set -eu
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
 build=${FUZZ_BUILD:-build-fuzz}
-targets=${*:-compile verify bind}
+targets=${*:-compile verify bind payload}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 cmake -S . -B "$build" -DCMAKE_C_COMPILER="${CC:-clang}" -DSBX_FUZZ=ON -DSBX_SANITIZE=ON \
@@ -36,6 +36,7 @@ for t in $targets; do
 	compile) extra="-dict=fuzz/dict/sbxpol.dict -max_len=16384" ;;
 	verify)  extra="-max_len=65536" ;;
 	bind)    extra="-max_len=16384" ;;
+	payload) extra="-max_len=4096" ;;
 	*)       extra="" ;;
 	esac
 	echo "== fuzz_$t: the regressions, then ${seconds}s from the seeds"

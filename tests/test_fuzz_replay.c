@@ -16,6 +16,8 @@
 #include "../fuzz/fuzz_bind_body.c"
 #include "../fuzz/fuzz_compile_body.c"
 #include "../fuzz/fuzz_json.c"
+#include "../fuzz/fuzz_payload_body.c"
+#include "../fuzz/fuzz_policy.c"
 #include "../fuzz/fuzz_verify_body.c"
 
 typedef const char *(*fuzz_body)(const uint8_t *data, size_t size);
@@ -70,7 +72,32 @@ Test(fuzz_replay, bind)
 	replay("bind", sbx_fuzz_bind, 10);
 }
 
+Test(fuzz_replay, payload)
+{
+	replay("payload", sbx_fuzz_payload, 6);
+}
+
 /* The properties must be able to fail: a checker that accepts anything proves nothing. */
+Test(fuzz_replay, payload_oracle_catches_a_bad_decode)
+{
+	size_t len = 0;
+	uint8_t *buf = base_payload(&len);
+	const char *why = NULL;
+	struct lx_init I;
+	cr_assert_not_null(buf);
+	cr_assert_eq(lx_payload_parse(buf, len, &I, &why), 0, "%s", why);
+	cr_expect_null(check_accepted(buf, len, &I));
+	I.P.report_fd = 7;
+	cr_expect_not_null(check_accepted(buf, len, &I));
+	I.P.report_fd = LX_INIT_REPORT_FD;
+	I.s.cwd = "relative";
+	cr_expect_not_null(check_accepted(buf, len, &I));
+	I.s.cwd = "/outside/the/payload";
+	cr_expect_not_null(check_accepted(buf, len, &I));
+	lx_payload_release(&I);
+	free(buf);
+}
+
 Test(fuzz_replay, json_checker_rejects_malformed_json)
 {
 	static const char *const bad[] = {
