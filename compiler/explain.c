@@ -14,6 +14,7 @@
 
 #include "bpf_disasm.h"
 #include "sbx/sbxrt.h"
+#include "win_guards.h"
 
 #define EX_TEXT_MAX 20480  /* a path: name + suffix, each capped at 4096 by the verifier */
 #define JW_MAX_DEPTH 16
@@ -261,7 +262,19 @@ struct ex {
 	struct jw w;
 	char a[EX_TEXT_MAX];    /* scratch for paths */
 	char b[EX_TEXT_MAX];
+	struct wg_guards gs;    /* the plan's guard ACEs (Windows blobs) */
 };
+
+/* "${PARAM}tail", or tail for a literal path (param SBX_NONE). */
+static const char *param_text(struct ex *x, uint32_t param, const char *tail, char *buf)
+{
+	if (param == SBX_NONE)
+		snprintf(buf, EX_TEXT_MAX, "%s", tail);
+	else
+		snprintf(buf, EX_TEXT_MAX, "${%s}%.*s", sbx_view_str(x->v, x->v->params[param].name),
+		         EX_TEXT_MAX / 2, tail);
+	return buf;
+}
 
 /* Path `i` as "${PARAM}/suffix" or literal; Windows form ('\\') when `win`. */
 static const char *path_text(struct ex *x, uint32_t i, int win, char *buf)
@@ -272,12 +285,7 @@ static const char *path_text(struct ex *x, uint32_t i, int win, char *buf)
 		wide_to_utf8(sbx_view_wstr(x->v, p->wsuffix), tail, sizeof tail);
 	else
 		snprintf(tail, sizeof tail, "%s", sbx_view_str(x->v, p->suffix));
-	if (p->param == SBX_NONE)
-		snprintf(buf, EX_TEXT_MAX, "%s", tail);
-	else
-		snprintf(buf, EX_TEXT_MAX, "${%s}%s",
-		         sbx_view_str(x->v, x->v->params[p->param].name), tail);
-	return buf;
+	return param_text(x, p->param, tail, buf);
 }
 
 /* A SID as SDDL shows it; derived SIDs as cap(<path>). */
@@ -334,6 +342,38 @@ static const char *const derived_note =
 	"derived at spawn time from the bound path (sbx_derive_cap_sid)";
 static const char *const read_unenforced_note =
 	"read denial is not enforced by a write-restricted token";
+static const char *const guard_note =
+	"this object only, added by the runtime's plan so that the carve-outs beneath it cannot be "
+	"moved away";
+static const char *const guard_later_note =
+	"these paths start from another parameter than the SID's writable root, so the runtime's "
+	"plan decides from the bound values whether each lies inside the root and, if so, guards "
+	"the directories between them the same way";
+static const char *const guard_too_many_note =
+	"the runtime refuses to spawn: too many directories to guard around carve-outs";
+
+/* A guard as the ACE the plan adds: a deny for the carve-out's SID, on the directory only. */
+static struct sbx_win_ace guard_ace(struct ex *x, const struct wg_guard *g)
+{
+	const struct sbx_win_ace *c = &x->v->win_aces[g->ace];
+	return (struct sbx_win_ace){ c->path, SBX_NONE, c->sid, g->mask, SBX_ACE_DENY, 0,
+	                             SBX_ACE_F_IMPLICIT, c->rule };
+}
+
+/* The guarded directory, from its SID's writable root's parameter. */
+static const char *guard_dir(struct ex *x, const struct wg_guard *g, char *buf)
+{
+	return param_text(x, x->v->paths[g->root].param, g->dir, buf);
+}
+
+/* 1 when a deny ACE of SID `sid` is among the guards the runtime decides. */
+static int sid_has_later(struct ex *x, uint32_t sid)
+{
+	for (size_t i = 0; i < x->gs.nlater; i++)
+		if (x->v->win_aces[x->gs.later[i]].sid == sid)
+			return 1;
+	return 0;
+}
 
 
 /* ================= text ================= */
@@ -564,6 +604,27 @@ static void text_aces(struct ex *x)
 	}
 }
 
+static void text_guards(struct ex *x)
+{
+	for (size_t i = 0; i < x->gs.n; i++) {
+		const struct wg_guard *g = &x->gs.g[i];
+		struct sbx_win_ace a = guard_ace(x, g);
+		fprintf(x->f, "    %s on %s guard: denies %s, %s\n", ace_sddl(x, &a, x->a),
+		        guard_dir(x, g, x->b), wg_mask_words(g->mask), guard_note);
+	}
+	if (x->gs.too_many)
+		fprintf(x->f, "    NOTE: more than %d guard ACEs: %s\n", WP_MAX_GUARDS, guard_too_many_note);
+	for (uint32_t sid = 0; sid < x->v->nwin_sids; sid++) {
+		if (!sid_has_later(x, sid))
+			continue;
+		fprintf(x->f, "    guards of %s decided at spawn time, for rules", sid_text(x, sid, x->a));
+		for (size_t i = 0; i < x->gs.nlater; i++)
+			if (x->v->win_aces[x->gs.later[i]].sid == sid)
+				fprintf(x->f, " %u", x->v->win_aces[x->gs.later[i]].rule);
+		fprintf(x->f, ": %s\n", guard_later_note);
+	}
+}
+
 static void text_job(struct ex *x)
 {
 	const struct sbx_win_job *j = x->v->win_job;
@@ -590,6 +651,7 @@ static void text_windows(struct ex *x)
 	text_sids(x);
 	text_privs(x);
 	text_aces(x);
+	text_guards(x);
 	text_job(x);
 }
 
@@ -826,6 +888,45 @@ static void json_ace(struct ex *x, const struct sbx_win_ace *a)
 	jw_close(&x->w, '}');
 }
 
+static void json_guard(struct ex *x, const struct wg_guard *g)
+{
+	struct sbx_win_ace a = guard_ace(x, g);
+	jw_open(&x->w, NULL, '{');
+	jw_str(&x->w, "sddl", ace_sddl(x, &a, x->a));
+	jw_str(&x->w, "path", guard_dir(x, g, x->b));
+	jw_str(&x->w, "denies", wg_mask_words(g->mask));
+	jw_bool(&x->w, "this_object_only", 1);
+	jw_str(&x->w, "note", guard_note);
+	jw_close(&x->w, '}');
+}
+
+static void json_guards_later(struct ex *x, uint32_t sid)
+{
+	jw_open(&x->w, NULL, '{');
+	jw_str(&x->w, "sid", sid_text(x, sid, x->a));
+	jw_open(&x->w, "rules", '[');
+	for (size_t i = 0; i < x->gs.nlater; i++)
+		if (x->v->win_aces[x->gs.later[i]].sid == sid)
+			jw_u64(&x->w, NULL, x->v->win_aces[x->gs.later[i]].rule);
+	jw_close(&x->w, ']');
+	jw_str(&x->w, "note", guard_later_note);
+	jw_close(&x->w, '}');
+}
+
+static void json_guards(struct ex *x)
+{
+	jw_open(&x->w, "guards", '[');
+	for (size_t i = 0; i < x->gs.n; i++)
+		json_guard(x, &x->gs.g[i]);
+	jw_close(&x->w, ']');
+	jw_str(&x->w, "guards_too_many", x->gs.too_many ? guard_too_many_note : NULL);
+	jw_open(&x->w, "guards_at_spawn", '[');
+	for (uint32_t sid = 0; sid < x->v->nwin_sids; sid++)
+		if (sid_has_later(x, sid))
+			json_guards_later(x, sid);
+	jw_close(&x->w, ']');
+}
+
 static void json_job(struct ex *x)
 {
 	const struct sbx_win_job *j = x->v->win_job;
@@ -854,6 +955,7 @@ static void json_windows(struct ex *x)
 	for (size_t i = 0; i < x->v->nwin_aces; i++)
 		json_ace(x, &x->v->win_aces[i]);
 	jw_close(&x->w, ']');
+	json_guards(x);
 	json_job(x);
 	jw_close(&x->w, '}');
 }
@@ -902,10 +1004,17 @@ static int explain_verified(const void *buf, size_t len, FILE *out, int json,
 	x->v = &v;
 	x->f = out;
 	x->w.f = out;
+	if ((v.header->flags & SBX_BLOB_F_WINDOWS) && wg_collect(&v, &x->gs) != 0) {
+		free(x);
+		if (err && errlen)
+			snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (json)
 		explain_json(x);
 	else
 		explain_text(x);
+	wg_free(&x->gs);
 	free(x);
 	return SBX_OK;
 }

@@ -658,13 +658,19 @@ static int add_guard(struct wb *b, const char *object, uint32_t sid, uint32_t ma
 	return SBX_OK;
 }
 
-/* Cuts path at its last separator, in place; 0 when there is none left ("C:\" stays). */
-static int parent_of(char *path)
+int wp_guard_next(const char *outer, const char *inner, struct wp_guard_step *s)
 {
-	char *sep = strrchr(path, '\\');
-	if (!sep || (sep == path + 2 && path[3] == 0))
-		return 0;
-	sep[sep == path + 2 ? 1 : 0] = 0;    /* "C:\x" -> "C:\" */
+	size_t top = strlen(outer);
+	int drive = top == 3 && outer[2] == '\\';
+	if (drive)
+		top = 2;                  /* "C:\\": the root's separator is inner's third byte */
+	if (s->at <= top || !wp_path_within(outer, inner) || !inner[top] || !inner[top + drive])
+		return 0;                 /* done, outside, or the root itself */
+	do
+		s->at--;
+	while (s->at > top && inner[s->at] != '\\');
+	s->len = s->at == top && drive ? top + 1 : s->at;
+	s->mask = s->at == top ? WP_GUARD_PARENT : WP_GUARD_MIDDLE;
 	return 1;
 }
 
@@ -672,13 +678,11 @@ static int parent_of(char *path)
 static int guard_carve_out(struct wb *b, const char *object, const char *root, uint32_t sid)
 {
 	char path[WP_PATH_MAX];
-	snprintf(path, sizeof path, "%s", object);
-	if (same_sid(path, root) || !wp_path_within(root, path))
-		return SBX_OK;
-	while (parent_of(path) && wp_path_within(root, path)) {
-		int at_root = same_sid(path, root);
-		int rc = add_guard(b, path, sid, at_root ? WP_GUARD_PARENT : WP_GUARD_MIDDLE);
-		if (rc != SBX_OK || at_root)
+	struct wp_guard_step s = { strlen(object), 0, 0 };
+	while (wp_guard_next(root, object, &s)) {
+		snprintf(path, sizeof path, "%.*s", (int)s.len, object);
+		int rc = add_guard(b, path, sid, s.mask);
+		if (rc != SBX_OK)
 			return rc;
 	}
 	return SBX_OK;

@@ -72,6 +72,23 @@ struct wp_ace {
 #define WP_GUARD_PARENT  0x00000040u   /* FILE_DELETE_CHILD */
 #define WP_GUARD_MIDDLE  0x00010040u   /* DELETE | FILE_DELETE_CHILD */
 
+/*
+ * The walk over the directories guarding carve-out `inner` of writable
+ * root `outer` ('\\'-separated, compared as Windows does), from the
+ * carve-out's parent up to the root.  Start with at = strlen(inner); each
+ * step names the next directory by the first `len` bytes of inner.  The
+ * plan walks bound paths; `sbxc explain` walks what follows the parameter
+ * in both symbolic paths (compiler/win_guards.c).
+ */
+struct wp_guard_step {
+	size_t at;               /* the separator ending the directory; start: strlen(inner) */
+	size_t len;              /* the bytes of inner naming it */
+	uint32_t mask;           /* WP_GUARD_PARENT at the root, WP_GUARD_MIDDLE below it */
+};
+
+/* 1 after a step, 0 at the end or when inner does not lie strictly beneath outer. */
+int wp_guard_next(const char *outer, const char *inner, struct wp_guard_step *s);
+
 struct wp_dacl {
 	uint32_t who;            /* enum wp_who */
 	uint32_t sid;            /* WP_WHO_SID: index into sids */
