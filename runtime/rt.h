@@ -102,4 +102,9 @@ RT_HIDDEN void rt_json_time(struct rt_json *j);
 /* Ends the line and writes it to fd (no-op when fd < 0). */
 RT_HIDDEN void rt_json_emit(struct rt_json *j, int fd);
 
+/* The exit line (exit_log.c) to p->log_fd; sets ex->appeared, counting the
+   watched carve-outs that `exists` finds now. */
+RT_HIDDEN void rt_log_exit(const struct sbx_proc *p, struct sbx_exit *ex,
+                           int (*exists)(const char *path));
+
 #endif

@@ -108,41 +108,10 @@ int sbx_spawn(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct sbx_pr
 	return rc;
 }
 
-/* Lists (into the log) the watched carve-outs that exist now; returns how many. */
-static int log_appeared(struct rt_json *j, const struct sbx_proc *p)
+static int exists(const char *path)
 {
 	struct stat st;
-	int n = 0;
-	rt_json_open(j, "appeared", '[');
-	for (size_t off = 0; off < p->watch_len; off += strlen(p->watch + off) + 1)
-		if (lstat(p->watch + off, &st) == 0) {
-			rt_json_str(j, NULL, p->watch + off);
-			n++;
-		}
-	rt_json_close(j, ']');
-	return n;
-}
-
-static void log_exit(const struct sbx_proc *p, struct sbx_exit *ex)
-{
-	struct rt_json j;
-	rt_json_begin(&j);
-	rt_json_str(&j, "event", "exit");
-	rt_json_time(&j);
-	rt_json_hex(&j, "policy_id", p->policy_id);
-	if (ex->signal)
-		rt_json_raw(&j, "exit_code", "null");
-	else
-		rt_json_i64(&j, "exit_code", ex->exit_code);
-	rt_json_i64(&j, "signal", ex->signal);
-	rt_json_i64(&j, "status", ex->code);
-	rt_json_u64(&j, "duration_ms", ex->duration_us / 1000);
-	rt_json_u64(&j, "user_ms", ex->user_us / 1000);
-	rt_json_u64(&j, "sys_ms", ex->sys_us / 1000);
-	rt_json_u64(&j, "max_rss_kb", ex->maxrss_kb);
-	rt_json_str(&j, "limit", ex->limit);
-	ex->appeared = log_appeared(&j, p);
-	rt_json_emit(&j, p->log_fd);
+	return lstat(path, &st) == 0;
 }
 
 int sbx_proc_wait(struct sbx_proc *proc, struct sbx_exit *ex)
@@ -152,7 +121,7 @@ int sbx_proc_wait(struct sbx_proc *proc, struct sbx_exit *ex)
 	memset(ex, 0, sizeof *ex);
 	int rc = rt_backend_wait(proc, ex);
 	if (rc == SBX_OK)
-		log_exit(proc, ex);
+		rt_log_exit(proc, ex, exists);
 	free(proc->watch);
 	proc->watch = NULL;
 	proc->watch_len = 0;
