@@ -7,6 +7,7 @@
 #include "explain.h"
 #include "sbx/sbxrt.h"
 #include "support.h"
+#include "../runtime/win_plan.h"
 #include "blob_fixture.c"
 
 /* ---- a tiny JSON syntax checker (RFC 8259 grammar, no semantics) ---- */
@@ -489,5 +490,94 @@ Test(explain_real, linux_only_text_has_no_windows)
 	HAS(out, "linux:\n  landlock: ABI ");
 	cr_assert_null(strstr(out, "windows:"));
 	cr_assert_null(strstr(out, "ADVISORY"));
+	free(out);
+}
+
+/* ---- the plan's guard ACEs (runtime/win_plan.h), which the blob does not hold ---- */
+
+static char *explain_text(const char *text, int json)
+{
+	uint8_t *b = NULL;
+	size_t len = 0;
+	char *diag = NULL, err[256] = "";
+	int rc = t_compile(text, NULL, SBX_PLAT_WINDOWS, &b, &len, &diag);
+	cr_assert_eq(rc, 0, "%s", diag ? diag : "");
+	char *out = explain(b, len, json, &rc, err, sizeof err);
+	cr_assert_eq(rc, SBX_OK, "%s", err);
+	free(diag);
+	free(b);
+	return out;
+}
+
+static size_t count(const char *s, const char *what)
+{
+	size_t n = 0;
+	for (const char *at = strstr(s, what); at; at = strstr(at + 1, what))
+		n++;
+	return n;
+}
+
+static const char *const guarded_policy =
+	"sbxpol 1; policy p { param WORKSPACE, HOME; writable \"${WORKSPACE}\";"
+	" readonly \"${WORKSPACE}/a/.git\", \"${WORKSPACE}/.git\"; denied \"${HOME}/.ssh\"; }";
+
+Test(explain_guards, text)
+{
+	char *out = explain_text(guarded_policy, 0);
+	HAS(out, "    (D;;0x10040;;;cap(${WORKSPACE})) on ${WORKSPACE}\\a guard: denies DELETE and "
+	         "FILE_DELETE_CHILD, this object only, added by the runtime's plan so that the "
+	         "carve-outs beneath it cannot be moved away\n");
+	HAS(out, "    (D;;0x40;;;cap(${WORKSPACE})) on ${WORKSPACE} guard: denies FILE_DELETE_CHILD, "
+	         "this object only, added by the runtime's plan");
+	cr_expect_eq(count(out, " guard: "), 2, "each directory once:\n%s", out);
+	HAS(out, "    guards of cap(${WORKSPACE}) decided at spawn time, for rules 0: these paths start "
+	         "from another parameter than the SID's writable root, so the runtime's plan decides "
+	         "from the bound values");
+	cr_expect_lt(strstr(out, "guard: denies"), strstr(out, "  job:"), "with the ACEs");
+	free(out);
+}
+
+Test(explain_guards, json)
+{
+	char *out = explain_text(guarded_policy, 1);
+	cr_assert(json_valid(out), "%s", out);
+	HAS(out, "\"guards\": [\n      {\n        \"sddl\": \"(D;;0x40;;;cap(${WORKSPACE}))\",\n"
+	         "        \"path\": \"${WORKSPACE}\",\n"
+	         "        \"denies\": \"FILE_DELETE_CHILD\",\n"
+	         "        \"this_object_only\": true,\n");
+	HAS(out, "\"sddl\": \"(D;;0x10040;;;cap(${WORKSPACE}))\",\n"
+	         "        \"path\": \"${WORKSPACE}\\\\a\",\n"
+	         "        \"denies\": \"DELETE and FILE_DELETE_CHILD\",\n");
+	HAS(out, "\"guards_too_many\": null");
+	HAS(out, "\"guards_at_spawn\": [\n      {\n        \"sid\": \"cap(${WORKSPACE})\",\n"
+	         "        \"rules\": [\n          0\n        ],\n");
+	free(out);
+}
+
+Test(explain_guards, none_without_carve_outs)
+{
+	char *out = explain_text("sbxpol 1; policy p { param WORKSPACE; writable \"${WORKSPACE}\"; }", 0);
+	cr_expect_null(strstr(out, "guard"), "%s", out);
+	free(out);
+	out = explain_text("sbxpol 1; policy p { param WORKSPACE; writable \"${WORKSPACE}\"; }", 1);
+	HAS(out, "\"guards\": [],\n    \"guards_too_many\": null,\n    \"guards_at_spawn\": [],\n");
+	free(out);
+}
+
+/* More directories than the plan guards: explain says the runtime will refuse. */
+Test(explain_guards, too_many)
+{
+	char text[4096];
+	size_t n = (size_t)snprintf(text, sizeof text,
+	                            "sbxpol 1; policy p { param WORKSPACE; writable \"${WORKSPACE}\";"
+	                            " readonly \"${WORKSPACE}");
+	for (int i = 0; i < WP_MAX_GUARDS + 10; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n, "/a");
+	snprintf(text + n, sizeof text - n, "/.git\"; }");
+	cr_assert_lt(n, sizeof text - 16);
+	char *out = explain_text(text, 0);
+	cr_expect_eq(count(out, " guard: "), WP_MAX_GUARDS);
+	HAS(out, "    NOTE: more than 1024 guard ACEs: the runtime refuses to spawn: too many "
+	         "directories to guard around carve-outs\n");
 	free(out);
 }
