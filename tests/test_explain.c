@@ -439,18 +439,23 @@ static const char *const real_policy =
 	"    env set CI = \"1\";\n"
 	"}\n";
 
-static char *explain_real(uint32_t targets, int json)
+static char *explain_policy(const char *text, uint32_t targets, int json)
 {
 	uint8_t *b = NULL;
 	size_t len = 0;
 	char *diag = NULL, err[256] = "";
-	int rc = t_compile(real_policy, NULL, targets, &b, &len, &diag);
+	int rc = t_compile(text, NULL, targets, &b, &len, &diag);
 	cr_assert_eq(rc, 0, "%s", diag ? diag : "");
 	char *out = explain(b, len, json, &rc, err, sizeof err);
 	cr_assert_eq(rc, SBX_OK, "%s", err);
 	free(diag);
 	free(b);
 	return out;
+}
+
+static char *explain_real(uint32_t targets, int json)
+{
+	return explain_policy(real_policy, targets, json);
 }
 
 Test(explain_real, text)
@@ -497,16 +502,7 @@ Test(explain_real, linux_only_text_has_no_windows)
 
 static char *explain_text(const char *text, int json)
 {
-	uint8_t *b = NULL;
-	size_t len = 0;
-	char *diag = NULL, err[256] = "";
-	int rc = t_compile(text, NULL, SBX_PLAT_WINDOWS, &b, &len, &diag);
-	cr_assert_eq(rc, 0, "%s", diag ? diag : "");
-	char *out = explain(b, len, json, &rc, err, sizeof err);
-	cr_assert_eq(rc, SBX_OK, "%s", err);
-	free(diag);
-	free(b);
-	return out;
+	return explain_policy(text, SBX_PLAT_WINDOWS, json);
 }
 
 static size_t count(const char *s, const char *what)
