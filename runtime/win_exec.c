@@ -121,6 +121,29 @@ static int is_dir(const char *path)
 	return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY);
 }
 
+/* "<tmpdir>\.gitignore" as a wide string (malloc'd), or NULL. */
+static wchar_t *gitignore_path(const char *dir)
+{
+	char path[WP_PATH_MAX + 16];
+	int n = snprintf(path, sizeof path, "%s\\.gitignore", dir);
+	return n > 0 && (size_t)n < sizeof path ? wide(path) : NULL;
+}
+
+/* The temp directory we create sits in the user's workspace: a ".gitignore"
+   of "*" keeps it and its contents out of `git status` (as venvs do). */
+static void ignore_in_git(const char *dir)
+{
+	wchar_t *w = gitignore_path(dir);
+	HANDLE h = w ? CreateFileW(w, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL)
+	             : INVALID_HANDLE_VALUE;
+	DWORD n = 0;
+	free(w);
+	if (h == INVALID_HANDLE_VALUE)
+		return;   /* only `git status` is less tidy */
+	WriteFile(h, "*\n", 2, &n, NULL);
+	CloseHandle(h);
+}
+
 static int step_dirs(struct wx *x)
 {
 	const struct win_plan *p = x->p;
@@ -129,6 +152,8 @@ static int step_dirs(struct wx *x)
 		BOOL ok = w && CreateDirectoryW(w, NULL);
 		free(w);
 		x->created_tmp = ok;
+		if (ok)
+			ignore_in_git(p->tmpdir);
 		if (!ok && GetLastError() != ERROR_ALREADY_EXISTS && GetLastError() != ERROR_PATH_NOT_FOUND)
 			return fail(x, SBX_E_SETUP, "cannot create the private temp directory %s (Windows error %lu)",
 			            p->tmpdir, GetLastError());
@@ -620,9 +645,12 @@ static void release(struct wx *x, int failed)
 	if (failed && x->job)
 		CloseHandle(x->job);                    /* KILL_ON_JOB_CLOSE: nothing survives */
 	if (failed && x->created_tmp) {
-		wchar_t *w = wide(x->p->tmpdir);        /* empty: nothing ran in it */
+		wchar_t *g = gitignore_path(x->p->tmpdir), *w = wide(x->p->tmpdir);
+		if (g)
+			DeleteFileW(g);
 		if (w)
-			RemoveDirectoryW(w);
+			RemoveDirectoryW(w);                /* empty again: nothing ran in it */
+		free(g);
 		free(w);
 	}
 }

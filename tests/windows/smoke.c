@@ -61,6 +61,15 @@ static void test_environment(struct env *e)
 	DWORD a = GetFileAttributesA(want);
 	report(e, a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY),
 	       "the private temp directory exists in the workspace", "%s missing", want);
+	snprintf(want, sizeof want, "%s\\.sbx-tmp\\.gitignore", e->ws);
+	char ignore[8] = "";
+	FILE *f = fopen(want, "rb");
+	size_t got = f ? fread(ignore, 1, sizeof ignore - 1, f) : 0;
+	if (f)
+		fclose(f);
+	ignore[got] = 0;
+	report(e, strcmp(ignore, "*\n") == 0, "git ignores the private temp directory (.gitignore: *)",
+	       "%s holds '%s'", want, ignore);
 	report(e, has_line(r.out, "HTTPS_PROXY=http://127.0.0.1:9") &&
 	              has_line(r.out, "NPM_CONFIG_OFFLINE=true"),
 	       "offline sets the advisory variables", "%s", r.out);
@@ -236,12 +245,14 @@ static void test_failures(struct env *e)
 	char marker[MAX_PATH], name[128];
 	static const char *const steps[] = { "job", "token", "dacl", "aces", "stdio", "attrs", "injob",
 	                                     "resume" };
-	char tmp[MAX_PATH];
+	char tmp[MAX_PATH], ignore[MAX_PATH + 16];
 	snprintf(marker, sizeof marker, "%s\\ran.txt", e->ws);
 	snprintf(tmp, sizeof tmp, "%s\\.sbx-tmp", e->ws);
+	snprintf(ignore, sizeof ignore, "%s\\.gitignore", tmp);
 	const char *touch[] = { "touch", marker, NULL };
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		DeleteFileA(marker);
+		DeleteFileA(ignore);
 		RemoveDirectoryA(tmp);            /* so that the spawn creates it, and undo must remove it */
 		SetEnvironmentVariableA("SBX_WIN_FAULT", steps[i]);
 		sandboxed(e, e->faults, e->blob, touch, &r);
