@@ -260,6 +260,7 @@ static void log_mechanisms(struct rt_json *j, const struct win_plan *p, const st
 	rt_json_str(j, "network", p->net_advisory ? "advisory: environment variables only, not enforced"
 	                                          : "unrestricted");
 	rt_json_str(j, "temp_dir", p->tmpdir);
+	rt_json_str(j, "desktop", "private: a desktop of its own, open to the user, logon SID and SYSTEM");
 	rt_json_close(j, '}');
 }
 
@@ -345,6 +346,7 @@ static void fill_proc(struct sbx_proc *proc, const struct sbx_ctx *ctx, const st
 	proc->pid = (int)wp->pid;
 	proc->pidfd = (int)(intptr_t)wp->process;
 	proc->status_fd = (int)(intptr_t)wp->job;
+	proc->desktop = (int)(intptr_t)wp->desktop;
 	proc->start_ns = GetTickCount64() * 1000000ull;
 	proc->wall_ns = plan->job.wall_ms * 1000000ull;
 	proc->cpu_s = plan->job.job_time_100ns / 10000000u;
@@ -451,6 +453,9 @@ int sbx_proc_wait(struct sbx_proc *p, struct sbx_exit *ex)
 	ex->duration_us = (GetTickCount64() * 1000000ull - p->start_ns) / 1000u;
 	CloseHandle(process);
 	CloseHandle(job);
+	if (p->desktop)
+		CloseDesktop((HDESK)(intptr_t)p->desktop);   /* nothing runs on it any more */
+	p->desktop = 0;
 	p->done = 1;
 	rt_log_exit(p, ex, exists);
 	free(p->watch);

@@ -9,6 +9,7 @@
  *      privileges to delete and restricting SIDs; its default DACL;
  *      SeChangeNotifyPrivilege enabled
  *   4. the ACEs: each DACL is read first and only missing ACEs are written
+ *   4b. a private desktop, open to the user, the logon SID and SYSTEM only
  *   5. inheritable duplicates of the three stdio handles (nothing else is
  *      inheritable), the environment block
  *   6. an attribute list with HANDLE_LIST (those three) and JOB_LIST
@@ -32,6 +33,7 @@
 #include "sbx/sbxrt.h"
 
 #define WX_ACE_GROUP_MAX 64    /* ACEs on one object (the compiler emits one per SID) */
+#define WX_DESKTOP_NAME_MAX 160
 #ifndef ERROR_ELEVATION_REQUIRED
 #define ERROR_ELEVATION_REQUIRED 740L   /* the program asks for administrator rights */
 #endif
@@ -53,6 +55,8 @@ struct wx {
 	PACL default_dacl;
 	wchar_t *env;
 	LPPROC_THREAD_ATTRIBUTE_LIST attrs;
+	HDESK desktop;
+	wchar_t desktop_name[WX_DESKTOP_NAME_MAX];   /* "<window station>\\sbx-<pid>-<id>" */
 };
 
 #ifdef SBX_WIN_FAULTS
@@ -334,6 +338,64 @@ static int step_token(struct wx *x)
 	return rc == SBX_OK ? enable_change_notify(x) : rc;
 }
 
+/* ---- 4b. the private desktop ---- */
+
+/*
+ * Windows, hooks (a keyboard hook sees every key typed), messages and the
+ * screen are per desktop: on a desktop of its own the command can reach
+ * none of the user's.  Its DACL admits the user, the logon SID (a
+ * restricting SID, so the write-restricted token passes) and SYSTEM.
+ */
+static int desktop_dacl(struct wx *x, PACL *acl)
+{
+	EXPLICIT_ACCESS_W ea[3];
+	ULONG n = 0;
+	PSID who[3] = { x->user, x->logon, x->system };
+	for (int i = 0; i < 3; i++)
+		if (who[i])
+			trustee(&ea[n++], who[i], GENERIC_ALL, GRANT_ACCESS, NO_INHERITANCE);
+	DWORD rc = SetEntriesInAclW(n, ea, NULL, acl);
+	if (rc != ERROR_SUCCESS)
+		return fail(x, SBX_E_SETUP, "building the desktop's DACL failed (Windows error %lu)", rc);
+	return SBX_OK;
+}
+
+/* "<the caller's window station>\\sbx-<pid>-<this spawn>": unique among concurrent spawns. */
+static int desktop_name(struct wx *x, wchar_t *leaf, size_t nleaf)
+{
+	wchar_t station[64];
+	DWORD need = 0;
+	if (!GetUserObjectInformationW(GetProcessWindowStation(), UOI_NAME, station, sizeof station, &need))
+		return fail_win(x, "reading the window station's name");
+	_snwprintf(leaf, nleaf, L"sbx-%lu-%llx", GetCurrentProcessId(), (unsigned long long)(uintptr_t)x);
+	leaf[nleaf - 1] = 0;
+	_snwprintf(x->desktop_name, WX_DESKTOP_NAME_MAX, L"%ls\\%ls", station, leaf);
+	x->desktop_name[WX_DESKTOP_NAME_MAX - 1] = 0;
+	return SBX_OK;
+}
+
+static int step_desktop(struct wx *x)
+{
+	SECURITY_DESCRIPTOR sd;
+	SECURITY_ATTRIBUTES sa = { sizeof sa, &sd, FALSE };
+	PACL acl = NULL;
+	wchar_t leaf[64];
+	int rc = desktop_name(x, leaf, sizeof leaf / sizeof leaf[0]);
+	if (rc == SBX_OK)
+		rc = desktop_dacl(x, &acl);
+	if (rc == SBX_OK && (!InitializeSecurityDescriptor(&sd, SECURITY_DESCRIPTOR_REVISION) ||
+	                     !SetSecurityDescriptorDacl(&sd, TRUE, acl, FALSE)))
+		rc = fail_win(x, "building the desktop's security descriptor");
+	if (rc == SBX_OK) {
+		x->desktop = fault("desktop") ? NULL : CreateDesktopW(leaf, NULL, NULL, 0, GENERIC_ALL, &sa);
+		if (!x->desktop)
+			rc = fail_win(x, "creating the private desktop");
+	}
+	if (acl)
+		LocalFree(acl);
+	return rc;
+}
+
 /* ---- 4. ACEs ---- */
 
 struct dacl_read {
@@ -590,6 +652,7 @@ static int step_create(struct wx *x, DWORD nlist)
 	si.StartupInfo.hStdOutput = x->child_std[1];
 	si.StartupInfo.hStdError = x->child_std[2];
 	si.lpAttributeList = x->attrs;
+	si.StartupInfo.lpDesktop = x->desktop_name;
 	DWORD flags = CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT | EXTENDED_STARTUPINFO_PRESENT;
 	if (!CreateProcessAsUserW(x->token, x->s->app, x->s->cmdline, NULL, NULL, nlist > 0, flags,
 	                          x->env, x->s->cwd, &si.StartupInfo, &pi))
@@ -625,6 +688,8 @@ static void release(struct wx *x, int failed)
 		DeleteProcThreadAttributeList(x->attrs);
 		free(x->attrs);
 	}
+	if (failed && x->desktop)
+		CloseDesktop(x->desktop);
 	free(x->env);
 	for (int i = 0; i < 3; i++)
 		if (x->child_std[i])
@@ -673,6 +738,8 @@ int wx_run(const struct wx_spawn *s, struct wx_proc *out, struct wx_report *rep,
 	if (rc == SBX_OK)
 		rc = step_aces(&x);
 	if (rc == SBX_OK)
+		rc = step_desktop(&x);
+	if (rc == SBX_OK)
 		rc = step_stdio(&x);
 	if (rc == SBX_OK)
 		rc = step_env(&x);
@@ -683,7 +750,7 @@ int wx_run(const struct wx_spawn *s, struct wx_proc *out, struct wx_report *rep,
 	if (rc == SBX_OK)
 		rc = step_check_and_resume(&x, &out->pid);
 	if (rc == SBX_OK)
-		*out = (struct wx_proc){ x.process, x.job, out->pid };
+		*out = (struct wx_proc){ x.process, x.job, x.desktop, out->pid };
 	release(&x, rc != SBX_OK);
 	return rc;
 }

@@ -36,13 +36,14 @@ struct wx_report {
 struct wx_proc {
 	HANDLE process;
 	HANDLE job;
+	HDESK desktop;               /* kept until the command ends: its threads attach lazily */
 	DWORD pid;
 };
 
 /*
  * Sets up the sandbox and starts the command in it, suspended, checked,
- * then resumed.  SBX_OK with out filled (the caller owns both handles;
- * closing the job kills the tree), or SBX_E_ROOT / SBX_E_SETUP /
+ * then resumed.  SBX_OK with out filled (the caller owns the three handles;
+ * closing the job kills the tree; close the desktop after the command ends), or SBX_E_ROOT / SBX_E_SETUP /
  * SBX_E_NOTFOUND / SBX_E_NOEXEC / SBX_E_NOMEM with one line in err, after
  * undoing every step in reverse order: no process is left.
  */

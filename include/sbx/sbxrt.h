@@ -206,6 +206,7 @@ struct sbx_proc {
 	int log_fd;
 	int killed_for_wall;
 	int no_pid_ns;             /* private: best effort ran without a PID namespace */
+	int desktop;               /* private (Windows): the private desktop's handle, or 0 */
 	char *watch;               /* private: carve-out paths that did not exist at spawn
 	                              (NUL-separated, malloc'd; freed by sbx_proc_wait) */
 	size_t watch_len;

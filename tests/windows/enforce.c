@@ -122,6 +122,13 @@ static void test_ui(struct env *e)
 	direct(e, clip, &c);
 	report(e, has_line(r.out, "denied"), "UI restrictions: the clipboard cannot be written", "%s", r.out);
 	report(e, has_line(c.out, "ok"), "control: outside the sandbox it can", "%s", c.out);
+	/* On its private desktop the command sees none of the user's windows. */
+	const char *windows[] = { "windows", NULL };
+	sandboxed(e, e->sbxrun, e->blob, windows, &r);
+	direct(e, windows, &c);
+	report(e, atol(r.out) == 0 && r.code == 0, "the private desktop shows none of the user's windows",
+	       "%s", r.out);
+	report(e, atol(c.out) > 0, "control: outside the sandbox there are windows", "%s", c.out);
 }
 
 static void test_kill_on_close(struct env *e)

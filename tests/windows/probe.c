@@ -43,6 +43,34 @@ static int cmd_cwd(void)
 	return 0;
 }
 
+static BOOL CALLBACK count_window(HWND w, LPARAM n)
+{
+	(void)w;
+	++*(long *)n;
+	return TRUE;
+}
+
+/* How many top-level windows this thread's desktop shows it. */
+static int cmd_windows(void)
+{
+	long n = 0;
+	EnumWindows(count_window, (LPARAM)&n);
+	printf("%ld\n", n);
+	return 0;
+}
+
+/* The name of the desktop this thread runs on. */
+static int cmd_desktop(void)
+{
+	char name[256] = "";
+	DWORD need = 0;
+	if (!GetUserObjectInformationA(GetThreadDesktop(GetCurrentThreadId()), UOI_NAME, name,
+	                               sizeof name, &need))
+		return 1;
+	printf("%s\n", name);
+	return 0;
+}
+
 static int cmd_env(int argc, char **argv)
 {
 	for (int i = 2; i < argc; i++) {
@@ -231,6 +259,10 @@ int main(int argc, char **argv)
 		return cmd_cwd();
 	if (!strcmp(c, "env"))
 		return cmd_env(argc, argv);
+	if (!strcmp(c, "desktop"))
+		return cmd_desktop();
+	if (!strcmp(c, "windows"))
+		return cmd_windows();
 	if (!strcmp(c, "injob"))
 		return cmd_injob();
 	if (!strcmp(c, "privs"))

@@ -185,6 +185,18 @@ static void test_handles(struct env *e)
 	CloseHandle(ev);
 }
 
+/* The command runs on a desktop of its own; the probe run directly does not. */
+static void test_desktop(struct env *e)
+{
+	struct result r, c;
+	const char *desktop[] = { "desktop", NULL };
+	sandboxed(e, e->sbxrun, e->blob, desktop, &r);
+	direct(e, desktop, &c);
+	report(e, r.code == 0 && strncmp(r.out, "sbx-", 4) == 0 && strncmp(c.out, "sbx-", 4) != 0,
+	       "the command runs on a private desktop", "sandboxed '%s' (code %lu), direct '%s'", r.out,
+	       r.code, c.out);
+}
+
 static void test_token(struct env *e)
 {
 	struct result r, c;
@@ -243,8 +255,8 @@ static void test_failures(struct env *e)
 {
 	struct result r;
 	char marker[MAX_PATH], name[128];
-	static const char *const steps[] = { "job", "token", "dacl", "aces", "stdio", "attrs", "injob",
-	                                     "resume" };
+	static const char *const steps[] = { "job", "token", "dacl", "aces", "desktop", "stdio", "attrs",
+	                                     "injob", "resume" };
 	char tmp[MAX_PATH], ignore[MAX_PATH + 16];
 	snprintf(marker, sizeof marker, "%s\\ran.txt", e->ws);
 	snprintf(tmp, sizeof tmp, "%s\\.sbx-tmp", e->ws);
@@ -417,6 +429,7 @@ int main(int argc, char **argv)
 	test_kill_tree(&e);
 	test_handles(&e);
 	test_token(&e);
+	test_desktop(&e);
 	test_failures(&e);
 	test_errors(&e);
 	test_wall(&e);
