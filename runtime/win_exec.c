@@ -18,8 +18,10 @@
  *      terminated without ever running
  *
  * Grants stay after the command (they are for the workspace, and
- * re-checking them is cheap); ACEs flagged temporary are refused, since
- * their undo journal is not implemented yet.
+ * re-checking them is cheap); ACEs flagged temporary are refused: sandboxes
+ * on one workspace share their derived SIDs and ACEs, so reverting one
+ * after a command could reopen a carve-out another still relies on
+ * (docs/windows.md, Limitations).
  */
 #include "win_exec.h"
 
