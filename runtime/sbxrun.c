@@ -134,6 +134,23 @@ static int spawn_code(int rc)
 	return rc == SBX_E_NOEXEC ? EXIT_NOEXEC : EXIT_SETUP;
 }
 
+/* `cd /tmp && sbxrun ...` under a private /tmp runs the command in an empty
+   directory of its own, not in the host's /tmp: say so before it starts. */
+static void warn_private_cwd(const struct sbx_ctx *ctx, const char *cwd)
+{
+	const struct sbx_view *v = sbx_ctx_view(ctx);
+	char *real = cwd ? realpath(cwd, NULL) : getcwd(NULL, 0);
+	for (size_t i = 0; v && real && i < v->nrules; i++) {
+		const struct sbx_path *p = &v->paths[v->rules[i].path];
+		const char *path = sbx_view_str(v, p->suffix);
+		if (v->rules[i].kind == SBX_FS_PRIVATE && p->param == SBX_NONE && path &&
+		    !strcmp(path, real))
+			fprintf(stderr, "sbxrun: warning: %s is private in this policy: the command runs in "
+			        "an empty directory of its own there, not in the host's %s\n", real, real);
+	}
+	free(real);
+}
+
 static int run(struct sbx_ctx *ctx, const struct args *a, int log_fd)
 {
 	sigset_t set;
@@ -143,6 +160,7 @@ static int run(struct sbx_ctx *ctx, const struct args *a, int log_fd)
 	o.argv = (const char *const *)a->argv;
 	o.cwd = a->cwd;
 	sbx_ctx_set_log_fd(ctx, log_fd);
+	warn_private_cwd(ctx, a->cwd);
 	struct sbx_proc proc;
 	int rc = sbx_spawn(ctx, &o, &proc);
 	if (rc != SBX_OK) {

@@ -152,6 +152,8 @@ Test(rt_private, a_workspace_that_is_the_private_path_is_noted)
 	cr_expect_eq(t_run(cmd, &out), 0, "%s", out);
 	cr_expect(strstr(out, "RAN") != NULL, "%s", out);
 	cr_expect_null(strstr(out, "sbx-private-"), "the workspace /tmp is the host's: %s", out);
+	cr_expect(strstr(out, "sbxrun: warning: /tmp is private in this policy") != NULL,
+	          "sbxrun did not warn: %s", out);
 	char *text = sb_read(S.root, "cli.jsonl");
 	cr_expect(strstr(text, "mounts: private /tmp replaces a writable path bound to it") != NULL,
 	          "%s", text);

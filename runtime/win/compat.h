@@ -18,6 +18,7 @@
 #include <io.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <stdarg.h>
 #include <string.h>
@@ -35,6 +36,14 @@ static inline int sbx_compat_open(const char *path, int flags, ...)
 	return _open(strcmp(path, "/dev/null") == 0 ? "NUL" : path, flags, mode);
 }
 #define open sbx_compat_open
+
+/* realpath(path, NULL) only: the absolute path, malloc'd. */
+static inline char *sbx_compat_realpath(const char *path, char *resolved)
+{
+	(void)resolved;
+	return _fullpath(NULL, path, 0);
+}
+#define realpath sbx_compat_realpath
 
 #ifndef O_CLOEXEC
 #define O_CLOEXEC O_NOINHERIT
