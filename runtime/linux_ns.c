@@ -184,14 +184,42 @@ static const char *named_inside(const struct lx_plan *P, size_t i, const char *o
 	return strcmp(path, outer) != 0 && rt_path_within(outer, path) ? path : NULL;
 }
 
-/* Is rule i's path inside another such rule's path (which brings it along)? */
-static int brought_along(const struct lx_plan *P, size_t i, const char *outer)
+/* Does rule a's path bring rule b's along: b beneath a, or the same path
+   and a no less writable (a writable path wins over a readonly twin)? */
+static int brings_along(const struct lx_plan *P, size_t a, size_t b)
 {
-	const char *path = named_inside(P, i, outer);
-	for (size_t j = 0; j < P->s->v->nrules; j++) {
-		const char *other = j != i ? named_inside(P, j, outer) : NULL;
-		if (other && strcmp(other, path) != 0 && rt_path_within(other, path))
-			return 1;
+	const struct sbx_fs_rule *ra = &P->s->v->rules[a], *rb = &P->s->v->rules[b];
+	const char *pa = P->s->paths->path[ra->path], *pb = P->s->paths->path[rb->path];
+	if (!strcmp(pa, pb))
+		return ra->kind == SBX_FS_WRITABLE || rb->kind == SBX_FS_READONLY;
+	return rt_path_within(pa, pb);
+}
+
+/*
+ * The outermost of the policy's paths bound inside `outer` (*n rule
+ * indices into rule[]): each candidate is checked against the (at most
+ * LX_MAX_INSIDE) kept so far, not against every rule, so a large policy
+ * costs one pass.
+ */
+static int outermost_inside(const struct lx_plan *P, const char *outer, size_t *rule, size_t *n)
+{
+	const struct sbx_view *v = P->s->v;
+	for (size_t i = 0; i < v->nrules; i++) {
+		size_t k = 0, kept = 0;
+		if (!named_inside(P, i, outer))
+			continue;
+		while (k < *n && !brings_along(P, rule[k], i))
+			k++;
+		if (k < *n)
+			continue;   /* brought along by one kept */
+		for (k = 0; k < *n; k++)   /* the new one brings these along */
+			if (!brings_along(P, i, rule[k]))
+				rule[kept++] = rule[k];
+		if (kept == LX_MAX_INSIDE)
+			return lx_fail(P, SBX_E_SETUP, "mounts: too many policy paths inside the private "
+			               "path", outer, E2BIG);
+		rule[kept++] = i;
+		*n = kept;
 	}
 	return 0;
 }
@@ -203,16 +231,16 @@ static int clone_inside(const struct lx_plan *P, const char *outer, int *fd, siz
                         size_t *n)
 {
 	struct stat st;
-	for (size_t i = 0; i < P->s->v->nrules; i++) {
-		const char *path = named_inside(P, i, outer);
-		if (!path || stat(path, &st) != 0 || brought_along(P, i, outer))
+	size_t found = 0;
+	if (outermost_inside(P, outer, rule, &found) != 0)
+		return -1;
+	for (size_t k = 0; k < found; k++) {
+		const char *path = P->s->paths->path[P->s->v->rules[rule[k]].path];
+		if (stat(path, &st) != 0)
 			continue;   /* a missing one: nothing to keep */
-		if (*n == LX_MAX_INSIDE)
-			return lx_fail(P, SBX_E_SETUP, "mounts: too many policy paths inside the private "
-			               "path", outer, E2BIG);
 		if ((fd[*n] = clone_tree(P, AT_FDCWD, path, path)) < 0)
 			return -1;
-		rule[(*n)++] = i;
+		rule[(*n)++] = rule[k];
 	}
 	return 0;
 }
