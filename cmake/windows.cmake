@@ -27,7 +27,7 @@ set(SBXRT_WIN_SOURCES
   runtime/ctx.c
   runtime/win_load.c
   runtime/log.c
-  runtime/exit_log.c
+  runtime/spawn_log.c
   runtime/win_plan.c
   runtime/win_exec.c
   runtime/spawn_win.c

@@ -149,3 +149,17 @@ const char *sbx_rt_strerror(int err)
 		return rt_messages[err - SBX_E_RT_FIRST];
 	return sbx_strerror(err);
 }
+
+int rt_spawn_begin(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct sbx_proc *proc)
+{
+	if (!ctx || !o || !proc)
+		return SBX_E_ARG;
+	memset(proc, 0, sizeof *proc);
+	proc->pid = proc->pidfd = proc->status_fd = proc->forward_fd = proc->log_fd = -1;
+	ctx->err[0] = 0;
+	if (!ctx->loaded)
+		return rt_fail(ctx, SBX_E_NOBLOB, "no policy blob is loaded");
+	if (!o->argv || !o->argv[0] || !o->argv[0][0])
+		return rt_fail(ctx, SBX_E_ARG, "no command to run");
+	return SBX_OK;
+}

@@ -102,8 +102,18 @@ RT_HIDDEN void rt_json_time(struct rt_json *j);
 /* Ends the line and writes it to fd (no-op when fd < 0). */
 RT_HIDDEN void rt_json_emit(struct rt_json *j, int fd);
 
-/* The exit line (exit_log.c) to p->log_fd; sets ex->appeared, counting the
-   watched carve-outs that `exists` finds now. */
+/* sbx_spawn's first steps on every platform (ctx.c): check the arguments
+   and the context, and reset proc so that a failed spawn leaves no handle. */
+RT_HIDDEN int rt_spawn_begin(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o,
+                             struct sbx_proc *proc);
+
+/* The log lines both backends write alike (spawn_log.c). */
+/* The "error" line of a spawn that ran nothing; platform may be NULL (not said). */
+RT_HIDDEN void rt_log_error(const struct sbx_ctx *ctx, int rc, const char *platform);
+/* The spawn line's "limits": by[] names what enforces processes, memory, CPU, wall. */
+RT_HIDDEN void rt_log_limits(struct rt_json *j, const struct sbx_limits *lim, const char *const by[4]);
+/* The exit line to p->log_fd; sets ex->appeared, counting the watched
+   carve-outs that `exists` finds now. */
 RT_HIDDEN void rt_log_exit(const struct sbx_proc *p, struct sbx_exit *ex,
                            int (*exists)(const char *path));
 

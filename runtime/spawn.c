@@ -64,45 +64,23 @@ static int prepare(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct r
 	return rc;
 }
 
-/* A spawn that ran nothing still leaves a trace in the log: why. */
-static void log_error(const struct sbx_ctx *ctx, int rc)
-{
-	struct rt_json j;
-	char code[16];
-	rt_json_begin(&j);
-	rt_json_str(&j, "event", "error");
-	rt_json_time(&j);
-	rt_json_hex(&j, "policy_id", ctx->view.header->policy_id);
-	snprintf(code, sizeof code, "%d", rc == SBX_E_NOTFOUND ? 127 : rc == SBX_E_NOEXEC ? 126 : 125);
-	rt_json_raw(&j, "status", code);
-	rt_json_str(&j, "kind", sbx_rt_strerror(rc));
-	rt_json_str(&j, "message", ctx->err);
-	rt_json_emit(&j, ctx->log_fd);
-}
-
 int sbx_spawn(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct sbx_proc *proc)
 {
-	if (!ctx || !o || !proc)
-		return SBX_E_ARG;
-	memset(proc, 0, sizeof *proc);
-	proc->pid = proc->pidfd = proc->status_fd = proc->forward_fd = proc->log_fd = -1;
-	ctx->err[0] = 0;
-	if (!ctx->loaded)
-		return rt_fail(ctx, SBX_E_NOBLOB, "no policy blob is loaded");
-	if (!o->argv || !o->argv[0] || !o->argv[0][0])
-		return rt_fail(ctx, SBX_E_ARG, "no command to run");
+	int rc = rt_spawn_begin(ctx, o, proc);
+	if (rc != SBX_OK)
+		return rc;
 	struct rt_paths paths;
 	struct rt_env env;
 	struct rt_spawn s;
 	memset(&paths, 0, sizeof paths);
 	memset(&env, 0, sizeof env);
-	int rc = prepare(ctx, o, &s, &paths, &env);
+	rc = prepare(ctx, o, &s, &paths, &env);
 	if (rc == SBX_OK) {
 		rc = rt_backend_spawn(&s, proc);
 		free((char *)s.cwd);
 	}
 	if (rc != SBX_OK)
-		log_error(ctx, rc);
+		rt_log_error(ctx, rc, NULL);   /* a spawn that ran nothing still leaves a trace */
 	rt_env_free(&env);
 	rt_paths_free(&paths);
 	return rc;

@@ -351,16 +351,6 @@ static void log_mechanisms(struct rt_json *j, const struct lx_parent *X)
 	rt_json_close(j, '}');
 }
 
-static void log_limit(struct rt_json *j, const char *key, uint64_t value, const char *by)
-{
-	if (!value)
-		return;
-	rt_json_open(j, key, '{');
-	rt_json_u64(j, "value", value);
-	rt_json_str(j, "enforced_by", by);
-	rt_json_close(j, '}');
-}
-
 static void log_spawn(const struct lx_parent *X, const struct sbx_proc *proc)
 {
 	const struct rt_spawn *s = X->P.s;
@@ -377,12 +367,9 @@ static void log_spawn(const struct lx_parent *X, const struct sbx_proc *proc)
 	rt_json_str(&j, "enforcement", X->P.best_effort ? "best-effort" : "strict");
 	rt_json_i64(&j, "landlock_abi", lx_landlock_abi());
 	log_mechanisms(&j, X);
-	rt_json_open(&j, "limits", '{');
-	log_limit(&j, "processes", lim->max_processes, X->nproc_by);
-	log_limit(&j, "memory_bytes", lim->memory_bytes, X->mem_by);
-	log_limit(&j, "cpu_seconds", lim->cpu_seconds, X->cpu_by);
-	log_limit(&j, "wall_seconds", lim->wall_seconds, "the launcher (SIGKILL to the namespace's init)");
-	rt_json_close(&j, '}');
+	const char *const by[4] = { X->nproc_by, X->mem_by, X->cpu_by,
+	                            "the launcher (SIGKILL to the namespace's init)" };
+	rt_log_limits(&j, lim, by);
 	log_list(&j, "degraded", &X->degraded);
 	log_list(&j, "notes", &X->notes);
 	rt_json_emit(&j, s->log_fd);

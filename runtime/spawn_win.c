@@ -264,26 +264,11 @@ static void log_mechanisms(struct rt_json *j, const struct win_plan *p, const st
 	rt_json_close(j, '}');
 }
 
-static void log_limit(struct rt_json *j, const char *key, uint64_t value, const char *by)
-{
-	if (!value)
-		return;
-	rt_json_open(j, key, '{');
-	rt_json_u64(j, "value", value);
-	rt_json_str(j, "enforced_by", by);
-	rt_json_close(j, '}');
-}
-
-/* The policy's limits and the job mechanism behind each (docs/windows.md). */
-static void log_limits(struct rt_json *j, const struct sbx_limits *lim)
-{
-	rt_json_open(j, "limits", '{');
-	log_limit(j, "processes", lim->max_processes, "the job object (ActiveProcessLimit)");
-	log_limit(j, "memory_bytes", lim->memory_bytes, "the job object (JobMemoryLimit, whole tree)");
-	log_limit(j, "cpu_seconds", lim->cpu_seconds, "the job object (PerJobUserTimeLimit, whole tree)");
-	log_limit(j, "wall_seconds", lim->wall_seconds, "the launcher (TerminateJobObject)");
-	rt_json_close(j, '}');
-}
+/* The job mechanism behind each of the policy's limits (docs/windows.md). */
+static const char *const limits_by[4] = {
+	"the job object (ActiveProcessLimit)", "the job object (JobMemoryLimit, whole tree)",
+	"the job object (PerJobUserTimeLimit, whole tree)", "the launcher (TerminateJobObject)",
+};
 
 static void log_spawn(const struct sbx_ctx *ctx, const struct inputs *in, const char *const *argv,
                       const struct wx_report *r, DWORD pid)
@@ -301,7 +286,7 @@ static void log_spawn(const struct sbx_ctx *ctx, const struct inputs *in, const 
 	rt_json_str(&j, "enforcement", ctx->view.header->flags & SBX_BLOB_F_BEST_EFFORT ? "best-effort"
 	                                                                                : "strict");
 	log_mechanisms(&j, &in->plan, r);
-	log_limits(&j, ctx->view.limits);
+	rt_log_limits(&j, ctx->view.limits, limits_by);
 	rt_json_open(&j, "degraded", '[');     /* nothing: there is no best-effort downgrade here */
 	rt_json_close(&j, ']');
 	rt_json_open(&j, "notes", '[');
@@ -312,22 +297,6 @@ static void log_spawn(const struct sbx_ctx *ctx, const struct inputs *in, const 
 }
 
 /* The "error" line of a spawn that ran nothing, as on Linux. */
-static void log_error(const struct sbx_ctx *ctx, int rc)
-{
-	struct rt_json j;
-	char code[16];
-	rt_json_begin(&j);
-	rt_json_str(&j, "event", "error");
-	rt_json_time(&j);
-	rt_json_str(&j, "platform", "windows");
-	rt_json_hex(&j, "policy_id", ctx->view.header->policy_id);
-	snprintf(code, sizeof code, "%d", rc == SBX_E_NOTFOUND ? 127 : rc == SBX_E_NOEXEC ? 126 : 125);
-	rt_json_raw(&j, "status", code);
-	rt_json_str(&j, "kind", sbx_rt_strerror(rc));
-	rt_json_str(&j, "message", ctx->err);
-	rt_json_emit(&j, ctx->log_fd);
-}
-
 /* ---- spawn, wait, kill ---- */
 
 static HANDLE proc_process(const struct sbx_proc *p)
@@ -366,18 +335,12 @@ static void fill_watch(struct sbx_proc *proc, const struct wx_report *rep)
 
 int sbx_spawn(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct sbx_proc *proc)
 {
-	if (!ctx || !o || !proc)
-		return SBX_E_ARG;
-	memset(proc, 0, sizeof *proc);
-	proc->pid = proc->pidfd = proc->status_fd = proc->forward_fd = proc->log_fd = -1;
-	ctx->err[0] = 0;
-	if (!ctx->loaded)
-		return rt_fail(ctx, SBX_E_NOBLOB, "no policy blob is loaded");
-	if (!o->argv || !o->argv[0] || !o->argv[0][0])
-		return rt_fail(ctx, SBX_E_ARG, "no command to run");
+	int rc = rt_spawn_begin(ctx, o, proc);
+	if (rc != SBX_OK)
+		return rc;
 	struct inputs in;
 	memset(&in, 0, sizeof in);
-	int rc = prepare(ctx, o, &in);
+	rc = prepare(ctx, o, &in);
 	struct wx_proc wp;
 	struct wx_report rep;
 	if (rc == SBX_OK) {
@@ -393,7 +356,7 @@ int sbx_spawn(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct sbx_pr
 		fill_watch(proc, &rep);
 		log_spawn(ctx, &in, o->argv, &rep, wp.pid);
 	} else
-		log_error(ctx, rc);
+		rt_log_error(ctx, rc, "windows");
 	inputs_free(&in);
 	return rc;
 }
