@@ -156,6 +156,7 @@ int rt_spawn_begin(struct sbx_ctx *ctx, const struct sbx_spawn_opts *o, struct s
 		return SBX_E_ARG;
 	memset(proc, 0, sizeof *proc);
 	proc->pid = proc->pidfd = proc->status_fd = proc->forward_fd = proc->log_fd = -1;
+	proc->cgroup_fd = proc->cgroup_base_fd = -1;
 	ctx->err[0] = 0;
 	if (!ctx->loaded)
 		return rt_fail(ctx, SBX_E_NOBLOB, "no policy blob is loaded");

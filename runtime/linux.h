@@ -84,6 +84,7 @@ struct lx_plan {
 	size_t nrlim;
 	uint64_t pid_max;   /* 0 = leave it */
 	int seccomp;        /* 1 = install the blob's filter (0: none, or unavailable in best effort) */
+	int cgroup_fd;      /* launcher: the cgroup init is cloned into, -1 = none */
 	int best_effort;
 	/* the report pipe's write end, in the child */
 	int report_fd;
@@ -156,6 +157,7 @@ struct lx_exec {
 	int src[5];               /* fds the child moves: report, payload, stdio 0..2 (-1 = keep) */
 	int err;                  /* set by the child when the exec failed */
 	int keep_caps;            /* in a new user namespace: keep its capabilities across the exec */
+	int cgroup_procs;         /* the sandbox's cgroup.procs, which the child enters first; -1 */
 	char *stack;
 	char path[4096];
 };
@@ -170,6 +172,30 @@ RT_HIDDEN pid_t lx_exec_clone(struct lx_exec *E, const struct lx_plan *P, int re
                               int *pidfd);
 /* Closes what lx_exec_choose and lx_exec_clone took; back to copying. */
 RT_HIDDEN void lx_exec_release(struct lx_exec *E);
+
+/* ---- launcher side: a cgroup v2 of the sandbox's own (linux_cgroup.c) ---- */
+
+#define LX_CG_PIDS   1u
+#define LX_CG_MEMORY 2u
+#define LX_CG_CPU_CHECK_MS 100   /* how often the tree's CPU time is read */
+
+struct lx_cgroup {
+	int fd;          /* the sandbox's cgroup (a directory), -1 = none */
+	int base_fd;     /* the cgroup that holds it */
+	unsigned ctl;    /* LX_CG_*: the limits set in it */
+	char name[24];   /* "sbx-" and 16 hex digits */
+};
+RT_HIDDEN void lx_cgroup_init(struct lx_cgroup *cg);
+/* Creates the sandbox's cgroup with lim's processes and memory limits: 0 and
+   its path in msg, or -1 and the reason in msg (nothing is left behind). */
+RT_HIDDEN int lx_cgroup_create(struct lx_cgroup *cg, const struct sbx_limits *lim, char *msg,
+                               size_t size);
+/* Kills every process in the cgroup at fd (cgroup.kill, Linux 5.14). */
+RT_HIDDEN void lx_cgroup_kill(int fd);
+/* Kills whatever is still in it, removes it, closes the fds. */
+RT_HIDDEN void lx_cgroup_remove(struct lx_cgroup *cg);
+/* The number after "key " in a flat-keyed file of the cgroup (cpu.stat); 0 when absent. */
+RT_HIDDEN uint64_t lx_cgroup_stat(int dirfd, const char *file, const char *key);
 
 /* ---- parent side planning ---- */
 

@@ -197,6 +197,9 @@ static int exec_child(void *arg)
 	struct lx_exec *E = arg;
 	static const int to[5] = { LX_INIT_REPORT_FD, LX_INIT_PAYLOAD_FD, 0, 1, 2 };
 	int hi[5], helper = (int)syscall(SYS_fcntl, E->helper_fd, F_DUPFD_CLOEXEC, LX_EXEC_FD_MIN);
+	/* "0": the writer itself, into the sandbox's cgroup before anything else runs. */
+	if (E->cgroup_procs >= 0 && syscall(SYS_write, E->cgroup_procs, "0", 1) != 1)
+		helper = -1;
 	for (int i = 0; i < 5; i++)
 		hi[i] = E->src[i] < 0 ? -1 : (int)syscall(SYS_fcntl, E->src[i], F_DUPFD_CLOEXEC,
 		                                          LX_EXEC_FD_MIN);
@@ -226,6 +229,10 @@ pid_t lx_exec_clone(struct lx_exec *E, const struct lx_plan *P, int report_fd, i
 		E->src[2 + i] = s->redirect ? s->stdio[i] : -1;
 	E->err = 0;
 	E->keep_caps = !P->nons && P->userns;
+	E->cgroup_procs = -1;
+	if (P->cgroup_fd >= 0 &&
+	    (E->cgroup_procs = openat(P->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC)) < 0)
+		return -1;
 	/* No handler of the caller's may run in the child, on the caller's memory. */
 	sigset_t all, old;
 	sigfillset(&all);
@@ -233,6 +240,8 @@ pid_t lx_exec_clone(struct lx_exec *E, const struct lx_plan *P, int report_fd, i
 	pid_t pid = clone(exec_child, E->stack + LX_EXEC_STACK, flags, E, pidfd);
 	int err = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (E->cgroup_procs >= 0)
+		close(E->cgroup_procs);
 	errno = err;
 	return pid;
 }

@@ -177,7 +177,10 @@ static int run(struct sbx_ctx *ctx, const struct args *a, int log_fd)
 	if (rc != SBX_OK)
 		return die("waiting for the sandbox failed", sbx_rt_strerror(rc));
 	if (ex.limit)
-		fprintf(stderr, "sbxrun: the %s limit was reached; the sandbox was killed\n", ex.limit);
+		fprintf(stderr, "sbxrun: the %s limit was reached; %s\n", ex.limit,
+		        !strcmp(ex.limit, "processes") ? "a fork was refused" :
+		        !strcmp(ex.limit, "memory") ? "the kernel killed a process of the sandbox" :
+		        "the sandbox was killed");
 	if (ex.appeared)
 		fprintf(stderr, "sbxrun: warning: the command created %d protected path(s) that did not "
 		        "exist before (see \"appeared\" in the log); check them before trusting them\n",

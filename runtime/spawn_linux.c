@@ -44,6 +44,10 @@ struct lx_clone_args {
 #define LX_LOG_ARG_MAX    512
 #define LX_WALL_GRACE_NS  (2000u * 1000000u)
 #define LX_E_HELPER       (-1)   /* start_once: the helper was not usable; copy instead */
+#define LX_E_CGROUP       (-2)   /* start_once: init could not be cloned into the cgroup */
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 
 /* Strings the parent collects for the spawn log line: NUL-separated. */
 struct lx_list {
@@ -58,6 +62,9 @@ struct lx_parent {
 	struct lx_list degraded;   /* what best effort gave up */
 	struct lx_list notes;      /* what the child skipped */
 	const char *nproc_by, *mem_by, *cpu_by;
+	struct lx_cgroup cg;       /* the sandbox's cgroup v2, when ours to make */
+	char cg_msg[LX_MSG_SIZE * 2]; /* its path, or why there is none */
+	char by[3][LX_MSG_SIZE];   /* nproc_by..cpu_by with the cgroup in front */
 	struct lx_exec E;          /* init exec'd as sbx-init when E.helper_fd >= 0 */
 	int init_exec;             /* how init was started, for the log */
 	char init_note[4096 + LX_MSG_SIZE * 2]; /* why the helper was wanted but not used */
@@ -249,13 +256,29 @@ static int plan_nproc(struct lx_parent *X, uint64_t limit)
 	else if (per_ns)
 		X->nproc_by = "the PID namespace's pid_max (at most the limit + 299 at once; "
 		              "RLIMIT_NPROC does not bind root)";
+	else if (X->cg.ctl & LX_CG_PIDS)
+		X->nproc_by = NULL;   /* the cgroup's pids.max alone (RLIMIT_NPROC does not bind root) */
 	else if (!P->best_effort)
 		return rt_fail(P->s->ctx, SBX_E_UNSUPPORTED, "nothing on this kernel can limit the "
-		               "processes of root without cgroups (needs Linux 6.14 for a PID "
-		               "namespace pid_max)");
+		               "processes of root without a delegated cgroup v2 with the pids "
+		               "controller, or Linux 6.14 for a PID namespace pid_max");
 	else
 		list_add(&X->degraded, "processes: not limited (root, kernel before 6.14)");
 	return SBX_OK;
+}
+
+/*
+ * The sandbox's cgroup, when the policy has a limit it can enforce for the
+ * whole tree and the launcher's cgroup is delegated to it; else the reason,
+ * for the log.  The rlimits stay applied either way.
+ */
+static void plan_cgroup(struct lx_parent *X)
+{
+	const struct sbx_limits *lim = X->P.s->v->limits;
+	if (!lim->max_processes && !lim->memory_bytes && !lim->cpu_seconds)
+		return;
+	if (lx_cgroup_create(&X->cg, lim, X->cg_msg, sizeof X->cg_msg) == 0)
+		X->P.cgroup_fd = X->cg.fd;
 }
 
 static int plan_limits(struct lx_parent *X)
@@ -281,6 +304,8 @@ static int plan(struct lx_parent *X, const struct rt_spawn *s)
 {
 	memset(X, 0, sizeof *X);
 	X->E.helper_fd = X->E.payload_fd = -1;
+	lx_cgroup_init(&X->cg);
+	X->P.cgroup_fd = -1;
 	X->P.s = s;
 	X->P.best_effort = (s->v->header->flags & SBX_BLOB_F_BEST_EFFORT) != 0;
 	if (!(s->v->header->flags & SBX_BLOB_F_LINUX) || !s->v->landlock)
@@ -293,6 +318,8 @@ static int plan(struct lx_parent *X, const struct rt_spawn *s)
 		rc = plan_roots(X);
 	if (rc == SBX_OK)
 		rc = plan_landlock(X);
+	if (rc == SBX_OK)
+		plan_cgroup(X);
 	if (rc == SBX_OK)
 		rc = plan_limits(X);
 	if (rc == SBX_OK)
@@ -346,6 +373,10 @@ static void log_mechanisms(struct rt_json *j, const struct lx_parent *X)
 	} else
 		rt_json_raw(j, "landlock", "null");
 	rt_json_u64(j, "seccomp_insns", P->seccomp ? P->s->v->nseccomp : 0);
+	if (P->cgroup_fd >= 0)
+		rt_json_str(j, "cgroup", X->cg_msg);
+	else
+		rt_json_raw(j, "cgroup", "null");
 	rt_json_raw(j, "no_new_privs", "true");
 	rt_json_raw(j, "capabilities_dropped", "true");
 	rt_json_close(j, '}');
@@ -367,7 +398,8 @@ static void log_spawn(const struct lx_parent *X, const struct sbx_proc *proc)
 	rt_json_str(&j, "enforcement", X->P.best_effort ? "best-effort" : "strict");
 	rt_json_i64(&j, "landlock_abi", lx_landlock_abi());
 	log_mechanisms(&j, X);
-	const char *const by[4] = { X->nproc_by, X->mem_by, X->cpu_by,
+	const char *const by[4] = { X->by[0][0] ? X->by[0] : NULL, X->by[1][0] ? X->by[1] : NULL,
+	                            X->by[2][0] ? X->by[2] : NULL,
 	                            "the launcher (SIGKILL to the namespace's init)" };
 	rt_log_limits(&j, lim, by);
 	log_list(&j, "degraded", &X->degraded);
@@ -406,20 +438,24 @@ static int await_ready(struct lx_parent *X, int fd, pid_t pid)
 
 static pid_t do_clone(const struct lx_plan *P, int *pidfd)
 {
-	if (P->nons) {
+	if (P->nons && P->cgroup_fd < 0) {
 		/* Plain clone (as fork, without atfork handlers), then a pidfd. */
 		pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 		if (pid > 0)
 			*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 		return pid;
 	}
-	uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_PIDFD;
+	uint64_t flags = CLONE_PIDFD | (P->nons ? 0 : CLONE_NEWNS | CLONE_NEWPID);
 	if (P->userns)
 		flags |= CLONE_NEWUSER;
 	if (P->netns)
 		flags |= CLONE_NEWNET;
 	struct lx_clone_args args;
 	memset(&args, 0, sizeof args);
+	if (P->cgroup_fd >= 0) {
+		flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)P->cgroup_fd;
+	}
 	args.flags = flags;
 	args.pidfd = (uint64_t)(uintptr_t)pidfd;
 	args.exit_signal = SIGCHLD;
@@ -460,6 +496,11 @@ static int start_once(struct lx_parent *X, struct sbx_proc *proc)
 	}
 	int err = errno;
 	close(rp[1]);
+	if (pid < 0 && X->P.cgroup_fd >= 0 && !X->init_exec) {
+		close(rp[0]);
+		snprintf(X->cg_msg, sizeof X->cg_msg, "cannot clone into the cgroup: %s", strerror(err));
+		return LX_E_CGROUP;
+	}
 	if (pid < 0) {
 		close(rp[0]);
 		return rt_fail(ctx, SBX_E_UNSUPPORTED, "cannot create the sandbox's namespaces: %s%s",
@@ -492,12 +533,40 @@ static int start_once(struct lx_parent *X, struct sbx_proc *proc)
 	return SBX_OK;
 }
 
-/* Starts init; when the helper fails, once more as a copy of the caller. */
+/* What enforces each limit, for the log: the cgroup first when there is one. */
+static void name_enforcers(struct lx_parent *X)
+{
+	const char *fallback[3] = { X->nproc_by, X->mem_by, X->cpu_by };
+	const char *tree[3] = {
+		X->cg.ctl & LX_CG_PIDS ? "cgroup v2 pids.max (the whole tree)" : NULL,
+		X->cg.ctl & LX_CG_MEMORY ? "cgroup v2 memory.max, no swap (the whole tree)" : NULL,
+		"cgroup v2 cpu.stat (the whole tree's CPU time, read every 100 ms; past the limit "
+		"the tree is killed)",
+	};
+	for (int i = 0; i < 3; i++) {
+		const char *t = X->P.cgroup_fd >= 0 ? tree[i] : NULL;
+		snprintf(X->by[i], sizeof X->by[i], "%s%s%s", t ? t : "", t && fallback[i] ? "; " : "",
+		         fallback[i] ? fallback[i] : "");
+	}
+	if (X->P.cgroup_fd < 0 && X->cg_msg[0])
+		list_add(&X->notes, "cgroup v2: not used: %s", X->cg_msg);
+}
+
+/* Starts init; when the helper fails, once more as a copy of the caller,
+   and without the cgroup when init cannot be cloned into it. */
 static int start(struct lx_parent *X, struct sbx_proc *proc)
 {
 	int rc = start_once(X, proc);
 	if (rc == LX_E_HELPER) {
 		lx_exec_release(&X->E);
+		rc = start_once(X, proc);
+	}
+	if (rc == LX_E_CGROUP && (X->cg.ctl & LX_CG_PIDS) && !X->nproc_by)
+		return rt_fail(X->P.s->ctx, SBX_E_UNSUPPORTED, "the processes limit needs the "
+		               "sandbox's cgroup, and %s", X->cg_msg);
+	if (rc == LX_E_CGROUP) {
+		lx_cgroup_remove(&X->cg);
+		X->P.cgroup_fd = -1;
 		rc = start_once(X, proc);
 	}
 	return rc;
@@ -508,7 +577,9 @@ static void degrade_nproc(struct lx_parent *X)
 {
 	if (!X->nproc_by)
 		return;
-	if (geteuid() == 0) {
+	if (geteuid() == 0 && (X->cg.ctl & LX_CG_PIDS))
+		X->nproc_by = NULL;   /* the cgroup's pids.max alone */
+	else if (geteuid() == 0) {
 		X->nproc_by = "nothing (root, no PID namespace)";
 		list_add(&X->degraded, "processes: not limited (root without a PID namespace)");
 	} else {
@@ -554,24 +625,24 @@ static void degrade_to_nons(struct lx_parent *X, const char *why)
 static void plan_watch(const struct lx_plan *P, struct sbx_proc *proc)
 {
 	const struct sbx_view *v = P->s->v;
-	size_t len = 0, total = 0;
+	size_t len = 0, room = 0;
 	struct stat st;
-	for (int pass = 0; pass < 2; pass++) {
-		total = len;
-		len = 0;
-		for (size_t i = 0; i < v->nmounts; i++) {
-			const char *path = P->s->paths->path[v->mounts[i].path];
-			if (!P->apply[i] || v->mounts[i].op == SBX_MNT_EXPOSE || !path ||
-			    lstat(path, &st) == 0 || errno != ENOENT)
-				continue;
-			if (pass == 1 && len + strlen(path) + 1 <= total)
-				memcpy(proc->watch + len, path, strlen(path) + 1);
-			len += strlen(path) + 1;
-		}
-		if (pass == 0 && (len == 0 || !(proc->watch = malloc(len))))
-			return;   /* nothing to watch (or no memory: the log just says less) */
+	for (size_t i = 0; i < v->nmounts; i++) {   /* room for all: one lstat per path */
+		const char *path = P->s->paths->path[v->mounts[i].path];
+		if (P->apply[i] && v->mounts[i].op != SBX_MNT_EXPOSE && path)
+			room += strlen(path) + 1;
 	}
-	proc->watch_len = len <= total ? len : 0;   /* a path that vanished in between */
+	if (room == 0 || !(proc->watch = malloc(room)))
+		return;   /* nothing to watch (or no memory: the log just says less) */
+	for (size_t i = 0; i < v->nmounts; i++) {
+		const char *path = P->s->paths->path[v->mounts[i].path];
+		if (!P->apply[i] || v->mounts[i].op == SBX_MNT_EXPOSE || !path ||
+		    lstat(path, &st) == 0 || errno != ENOENT)
+			continue;
+		memcpy(proc->watch + len, path, strlen(path) + 1);
+		len += strlen(path) + 1;
+	}
+	proc->watch_len = len;
 }
 
 int rt_backend_spawn(const struct rt_spawn *s, struct sbx_proc *proc)
@@ -602,11 +673,17 @@ int rt_backend_spawn(const struct rt_spawn *s, struct sbx_proc *proc)
 		proc->no_pid_ns = X->P.nons;
 		if (X->init_note[0])
 			list_add(&X->notes, "%s", X->init_note);
+		name_enforcers(X);
 		log_spawn(X, proc);
+		proc->cgroup_fd = X->cg.fd;   /* sbx_proc_wait removes it */
+		proc->cgroup_base_fd = X->cg.base_fd;
+		memcpy(proc->cgroup_name, X->cg.name, sizeof proc->cgroup_name);
+		lx_cgroup_init(&X->cg);
 	} else {
 		free(proc->watch);
 		proc->watch = NULL;
 		proc->watch_len = 0;
+		lx_cgroup_remove(&X->cg);
 	}
 	lx_exec_release(&X->E);
 	free(X);
@@ -638,6 +715,17 @@ static int read_exit(const struct sbx_proc *proc, int *status)
 	return found;
 }
 
+/* The tree's CPU time, from its cgroup: past the limit, the whole tree is killed. */
+static void check_cpu(struct sbx_proc *proc)
+{
+	if (proc->cgroup_fd < 0 || !proc->cpu_s || proc->killed_for_cpu ||
+	    lx_cgroup_stat(proc->cgroup_fd, "cpu.stat", "usage_usec") / 1000000u < proc->cpu_s)
+		return;
+	lx_cgroup_kill(proc->cgroup_fd);
+	kill(proc->pid, SIGKILL);
+	proc->killed_for_cpu = 1;
+}
+
 static int poll_once(struct sbx_proc *proc)
 {
 	struct pollfd pfd[2] = { { proc->pidfd, POLLIN, 0 }, { proc->forward_fd, POLLIN, 0 } };
@@ -651,8 +739,12 @@ static int poll_once(struct sbx_proc *proc)
 		uint64_t ms = now >= end ? 0 : (end - now) / 1000000u + 1;
 		timeout = ms > 3600000u ? 3600000 : (int)ms;
 	}
+	int cpu_watch = proc->cgroup_fd >= 0 && proc->cpu_s && !proc->killed_for_cpu;
+	if (cpu_watch && (timeout < 0 || timeout > LX_CG_CPU_CHECK_MS))
+		timeout = LX_CG_CPU_CHECK_MS;
 	int n = poll(pfd, proc->forward_fd >= 0 ? 2 : 1, timeout);
-	if (n == 0 && timeout >= 0 && now_ns() >= end) {
+	check_cpu(proc);
+	if (n == 0 && proc->wall_ns && now_ns() >= end) {
 		/* init: with a PID namespace the whole tree goes with it; without,
 		   SIGALRM asks init to end the tree, and SIGKILL follows the grace. */
 		int first = !proc->killed_for_wall;
@@ -676,9 +768,32 @@ static void fill_exit(const struct sbx_proc *proc, int st, const struct rusage *
 	ex->maxrss_kb = (uint64_t)ru->ru_maxrss;
 	if (proc->killed_for_wall)
 		ex->limit = "wall";
+	else if (proc->killed_for_cpu)
+		ex->limit = "cpu";
 	else if (proc->cpu_s && (ex->signal == SIGXCPU || (ex->signal == SIGKILL &&
 	         ex->user_us + ex->sys_us >= proc->cpu_s * 1000000u)))
 		ex->limit = "cpu";
+}
+
+/* The tree's own account from its cgroup, then the cgroup goes. */
+static void finish_cgroup(struct sbx_proc *proc, struct sbx_exit *ex)
+{
+	struct lx_cgroup cg = { proc->cgroup_fd, proc->cgroup_base_fd, 0, "" };
+	if (cg.fd < 0)
+		return;
+	memcpy(cg.name, proc->cgroup_name, sizeof cg.name);
+	uint64_t user = lx_cgroup_stat(cg.fd, "cpu.stat", "user_usec");
+	uint64_t sys = lx_cgroup_stat(cg.fd, "cpu.stat", "system_usec");
+	if (user + sys > ex->user_us + ex->sys_us) {
+		ex->user_us = user;
+		ex->sys_us = sys;
+	}
+	if (!ex->limit && lx_cgroup_stat(cg.fd, "memory.events", "oom_kill"))
+		ex->limit = "memory";
+	if (!ex->limit && lx_cgroup_stat(cg.fd, "pids.events", "max"))
+		ex->limit = "processes";
+	lx_cgroup_remove(&cg);
+	proc->cgroup_fd = proc->cgroup_base_fd = -1;
 }
 
 int rt_backend_wait(struct sbx_proc *proc, struct sbx_exit *ex)
@@ -693,6 +808,7 @@ int rt_backend_wait(struct sbx_proc *proc, struct sbx_exit *ex)
 	if (!read_exit(proc, &cmd_st))
 		cmd_st = st;   /* init itself was killed (wall limit, sbx_proc_kill) */
 	fill_exit(proc, cmd_st, &ru, ex);
+	finish_cgroup(proc, ex);
 	close(proc->status_fd);
 	close(proc->pidfd);
 	proc->status_fd = proc->pidfd = -1;
@@ -702,6 +818,8 @@ int rt_backend_wait(struct sbx_proc *proc, struct sbx_exit *ex)
 
 int rt_backend_kill(const struct sbx_proc *proc, int sig)
 {
+	if (sig == SIGKILL && proc->cgroup_fd >= 0)
+		lx_cgroup_kill(proc->cgroup_fd);   /* the whole tree at once, whatever init does */
 	if (sig == SIGKILL && proc->no_pid_ns)
 		sig = SIGALRM;   /* init ends the tree; a SIGKILL to it alone would orphan it */
 	if (syscall(SYS_pidfd_send_signal, proc->pidfd, sig, NULL, 0) != 0 && kill(proc->pid, sig) != 0)

@@ -19,23 +19,10 @@ static struct sb S;
 static struct sb_result R;
 static char *BLOB;   /* T/p.sbxblob: STD_POLICY compiled */
 
-static char *write_blob_as(const char *policy, const char *name)
-{
-	uint8_t *blob = NULL;
-	size_t len = 0;
-	char *diag = NULL;
-	cr_assert_eq(t_compile(policy, NULL, SBX_PLAT_LINUX, &blob, &len, &diag), 0, "%s", diag);
-	free(diag);
-	char *path = sb_fmt("%s/%s", S.root, name);
-	cr_assert_eq(t_write_file(path, blob, len), 0);
-	free(blob);
-	return path;
-}
-
 static void up(void)
 {
 	sb_setup(&S);
-	BLOB = write_blob_as(STD_POLICY, "p.sbxblob");
+	BLOB = sb_write_blob(&S, STD_POLICY, "p.sbxblob");
 }
 
 static void down(void)
@@ -128,7 +115,7 @@ Test(rt_cli, missing_blob_and_usage_are_125)
 
 Test(rt_cli, missing_parameter_is_125_naming_it)
 {
-	char *blob = write_blob_as("sbxpol 1;\npolicy t { param CACHE; readonly \"/\"; "
+	char *blob = sb_write_blob(&S, "sbxpol 1;\npolicy t { param CACHE; readonly \"/\"; "
 	                           "writable \"${CACHE}\"; }\n", "c.sbxblob");
 	char *cmd = sb_fmt("%s/sbxrun --policy '%s' -- true", SBX_BINARY_DIR, blob);
 	char *out = NULL;
@@ -503,7 +490,7 @@ Test(rt_cli, strict_refuses_without_landlock)
 
 Test(rt_cli, best_effort_runs_without_landlock_and_logs_it)
 {
-	char *blob = write_blob_as("sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; "
+	char *blob = sb_write_blob(&S, "sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; "
 	                           "writable \"${WORKSPACE}\", \"${TMPDIR}\"; readonly \"${WORKSPACE}/.git\"; "
 	                           "enforcement best-effort; }\n", "be.sbxblob");
 	char *out = NULL;
@@ -537,7 +524,7 @@ Test(rt_cli, strict_refuses_without_seccomp)
 
 Test(rt_cli, best_effort_runs_without_seccomp_and_logs_it)
 {
-	char *blob = write_blob_as("sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; "
+	char *blob = sb_write_blob(&S, "sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; "
 	                           "writable \"${WORKSPACE}\", \"${TMPDIR}\"; enforcement best-effort; }\n",
 	                           "be-sc.sbxblob");
 	char *out = NULL;
@@ -602,7 +589,7 @@ Test(rt_cli, strict_refuses_without_namespaces)
 
 Test(rt_cli, best_effort_runs_without_namespaces_and_logs_it)
 {
-	char *blob = write_blob_as(BE_POLICY, "be.sbxblob");
+	char *blob = sb_write_blob(&S, BE_POLICY, "be.sbxblob");
 	char *marker = sb_fmt("sleep 3%d1", (int)getpid());
 	char *script = sb_fmt("%s & echo RAN; echo x > %s/file", marker, S.outside);
 	char *out = NULL;
@@ -629,7 +616,7 @@ Test(rt_cli, best_effort_without_namespaces_does_not_open_a_private_path)
 {
 	/* The private tmpfs needs a mount namespace: without one, its "everything"
 	   Landlock rule would grant the host's /tmp, so it is dropped. */
-	char *blob = write_blob_as("sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; "
+	char *blob = sb_write_blob(&S, "sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; "
 	                           "writable \"${WORKSPACE}\", \"${TMPDIR}\"; private \"/tmp\"; "
 	                           "enforcement best-effort; }\n", "be-private.sbxblob");
 	char *host = sb_fmt("/tmp/sbx-be-private-%d", (int)getpid());
@@ -654,7 +641,7 @@ Test(rt_cli, best_effort_falls_back_when_mounting_is_refused)
 {
 	/* A user namespace without capabilities (Ubuntu's AppArmor restriction):
 	   the namespace steps fail with EPERM, so best effort runs without. */
-	char *blob = write_blob_as(BE_POLICY, "be.sbxblob");
+	char *blob = sb_write_blob(&S, BE_POLICY, "be.sbxblob");
 	char *out = NULL;
 	int rc = sbxrun_without(SYS_mount, EPERM, blob, "echo RAN", &out);
 	cr_expect_eq(rc, 0, "%s", out);
@@ -672,7 +659,7 @@ Test(rt_cli, best_effort_falls_back_when_mounting_is_refused)
 
 Test(rt_cli, best_effort_without_namespaces_blocks_tcp_and_wall)
 {
-	char *blob = write_blob_as("sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; "
+	char *blob = sb_write_blob(&S, "sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; "
 	                           "writable \"${WORKSPACE}\", \"${TMPDIR}\"; network offline; limit wall 1s; "
 	                           "enforcement best-effort; }\n", "be.sbxblob");
 	int port, fd = sb_listen4(SOCK_STREAM, &port);

@@ -206,17 +206,6 @@ Test(rt_proc, background_process_dies_with_command)
 	free(marker);
 }
 
-static char *write_blob(const char *policy)
-{
-	uint8_t *blob = NULL;
-	size_t len = 0;
-	cr_assert_eq(t_compile(policy, NULL, SBX_PLAT_LINUX, &blob, &len, NULL), 0);
-	char *path = sb_fmt("%s/p.sbxblob", S.root);
-	cr_assert_eq(t_write_file(path, blob, len), 0);
-	free(blob);
-	return path;
-}
-
 /* Starts sbxrun in the background; its stdout goes to T/out. */
 static pid_t start_sbxrun(const char *blob, const char *script)
 {
@@ -247,7 +236,7 @@ static int wait_count(const char *marker, int want_nonzero)
 
 Test(rt_proc, nothing_survives_sigkill_of_sbxrun)
 {
-	char *blob = write_blob(STD_POLICY);
+	char *blob = sb_write_blob(&S, STD_POLICY, "p.sbxblob");
 	char *marker = sb_fmt("sleep 2%d7", (int)getpid());
 	char *script = sb_fmt("%s & (%s &) ; %s", marker, marker, marker);
 	pid_t pid = start_sbxrun(blob, script);
@@ -263,7 +252,7 @@ Test(rt_proc, nothing_survives_sigkill_of_sbxrun)
 
 Test(rt_proc, sigterm_forwarded_to_command)
 {
-	char *blob = write_blob(STD_POLICY);
+	char *blob = sb_write_blob(&S, STD_POLICY, "p.sbxblob");
 	char *script = sb_fmt("exec '%s' --sbx-helper waitsig", S.exe);
 	pid_t pid = start_sbxrun(blob, script);
 	char *text = NULL;

@@ -1,6 +1,7 @@
 /*
  * valgrind: sbxc (compile, check, explain, explain --json) on every shipped
- * policy, and sbxrun, run under memcheck with full leak checking.  Any
+ * policy, and sbxrun (its dynamically linked twin sbxrun-dynamic: memcheck
+ * cannot follow a static glibc's malloc), run under memcheck with full leak checking.  Any
  * invalid access, use of uninitialised memory or definite/indirect leak
  * makes valgrind exit 99.  Skipped when valgrind is not installed, and in
  * the sanitizer build (ASan-instrumented binaries do not run under it).
@@ -163,14 +164,14 @@ Test(valgrind, sbxrun_is_clean_on_its_error_paths)
 	/* Setup refusals (125) before anything is spawned: a blob that is not
 	   one, a missing blob, a bad parameter value. */
 	char *blob = workspace_write_blob(), *out = NULL;
-	int rc = vg(&out, SBX_BINARY_DIR "/sbxrun --policy '%s/policies/common.sbxpol' -- /bin/true",
+	int rc = vg(&out, SBX_BINARY_DIR "/sbxrun-dynamic --policy '%s/policies/common.sbxpol' -- /bin/true",
 	            SBX_SOURCE_DIR);
 	cr_expect_eq(rc, 125, "status %d\n%s", rc, out);
 	free(out);
-	rc = vg(&out, SBX_BINARY_DIR "/sbxrun --policy '%s/none.sbxblob' -- /bin/true", DIR_);
+	rc = vg(&out, SBX_BINARY_DIR "/sbxrun-dynamic --policy '%s/none.sbxblob' -- /bin/true", DIR_);
 	cr_expect_eq(rc, 125, "status %d\n%s", rc, out);
 	free(out);
-	rc = vg(&out, SBX_BINARY_DIR "/sbxrun --policy '%s' --var WORKSPACE=relative -- /bin/true",
+	rc = vg(&out, SBX_BINARY_DIR "/sbxrun-dynamic --policy '%s' --var WORKSPACE=relative -- /bin/true",
 	        blob);
 	cr_expect_eq(rc, 125, "status %d\n%s", rc, out);
 	free(out);
@@ -180,7 +181,7 @@ Test(valgrind, sbxrun_is_clean_on_its_error_paths)
 Test(valgrind, sbxrun_true_is_clean)
 {
 	char *blob = workspace_write_blob(), *out = NULL;
-	int rc = vg(&out, SBX_BINARY_DIR "/sbxrun --cwd '%s' --policy '%s' -- /bin/true", DIR_, blob);
+	int rc = vg(&out, SBX_BINARY_DIR "/sbxrun-dynamic --cwd '%s' --policy '%s' -- /bin/true", DIR_, blob);
 	cr_expect_neq(rc, 99, "valgrind found errors in sbxrun:\n%s", out);
 	/* valgrind 3.19 does not know landlock_create_ruleset (444) or
 	   pidfd_open (434): it fails them with ENOSYS, so sbxrun refuses to

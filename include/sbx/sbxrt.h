@@ -206,6 +206,10 @@ struct sbx_proc {
 	int log_fd;
 	int killed_for_wall;
 	int no_pid_ns;             /* private: best effort ran without a PID namespace */
+	int cgroup_fd;             /* private (Linux): the sandbox's cgroup v2, or -1 */
+	int cgroup_base_fd;        /* private: the cgroup holding it */
+	char cgroup_name[24];      /* private: its name there */
+	int killed_for_cpu;        /* private: the tree's CPU time passed the limit */
 	int desktop;               /* private (Windows): the private desktop's handle, or 0 */
 	char *watch;               /* private: carve-out paths that did not exist at spawn
 	                              (NUL-separated, malloc'd; freed by sbx_proc_wait) */
@@ -221,7 +225,8 @@ struct sbx_exit {
 	int exit_code;             /* the command's exit code, or -1 */
 	int signal;                /* the signal that killed it, or 0 */
 	int code;                  /* what sbxrun exits with: exit_code or 128+signal */
-	const char *limit;         /* "wall", "cpu" or NULL: which limit fired */
+	const char *limit;         /* "wall", "cpu", "memory", "processes" or NULL: which
+	                              limit fired (the last two only with a cgroup v2) */
 	uint64_t duration_us;      /* wall time from spawn to exit */
 	uint64_t user_us, sys_us;  /* CPU time of the whole tree */
 	uint64_t maxrss_kb;        /* the largest RSS of any process in it */

@@ -470,6 +470,19 @@ char *sb_read(const char *dir, const char *name)
 	return text ? text : strdup("");
 }
 
+char *sb_write_blob(const struct sb *s, const char *policy, const char *name)
+{
+	uint8_t *blob = NULL;
+	size_t len = 0;
+	char *diag = NULL;
+	cr_assert_eq(t_compile(policy, NULL, SBX_PLAT_LINUX, &blob, &len, &diag), 0, "%s", diag);
+	free(diag);
+	char *path = sb_fmt("%s/%s", s->root, name);
+	cr_assert_eq(t_write_file(path, blob, len), 0);
+	free(blob);
+	return path;
+}
+
 int sb_exists(const char *dir, const char *name)
 {
 	char *p = sb_fmt("%s/%s", dir, name);

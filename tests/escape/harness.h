@@ -71,6 +71,8 @@ void sb_deny_syscall(int nr, int err);
 
 /* A file's content (malloc'd, "" when absent, never NULL). */
 char *sb_read(const char *dir, const char *name);
+/* Compiles policy (text) for Linux into T/name; the path, malloc'd. */
+char *sb_write_blob(const struct sb *s, const char *policy, const char *name);
 int sb_exists(const char *dir, const char *name);
 /* Formats into a static-free malloc'd string. */
 char *sb_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
