@@ -399,9 +399,22 @@ static int keep(const struct lx_plan *P, struct lx_keep *k, size_t *n, const cha
 	return 0;
 }
 
+/* Is path itself a private path?  (A root there, TMPDIR=/tmp, would only be covered.) */
+static int is_private(const struct lx_plan *P, const char *path)
+{
+	const struct sbx_view *v = P->s->v;
+	for (size_t i = 0; i < v->nmounts; i++) {
+		const char *p = P->s->paths->path[v->mounts[i].path];
+		if (P->apply[i] && v->mounts[i].op == SBX_MNT_PRIVATE && p && strcmp(p, path) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * What stays as the host has it: the writable roots (shortest first, so a
- * parent is attached before its children), and the device nodes the
+ * parent is attached before its children) but those a private path
+ * replaces, and the device nodes the
  * Landlock rules name (/dev/null, /dev/tty, ...) with /dev/pts; every other
  * device node becomes unusable (nodev): a sandboxed root could otherwise
  * read a raw disk under every file rule, or an input device.
@@ -412,7 +425,8 @@ static int keep_trees(const struct lx_plan *P, struct lx_keep *k, size_t *n)
 	const char *const *paths = (const char *const *)P->s->paths->path;
 	struct stat st;
 	for (size_t i = 0; i < P->nroots; i++)
-		if (keep(P, k, n, paths[P->roots[i]], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) != 0)
+		if (!is_private(P, paths[P->roots[i]]) &&
+		    keep(P, k, n, paths[P->roots[i]], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) != 0)
 			return -1;
 	for (size_t i = 0; i < v->nll_rules; i++) {
 		const char *path = paths[v->ll_rules[i].path];

@@ -140,11 +140,8 @@ Test(rt_private, size_is_capped_by_the_memory_limit)
 Test(rt_private, a_workspace_that_is_the_private_path_is_noted)
 {
 	/* WORKSPACE=/tmp itself: the command gets the empty tmpfs; the log says so. */
-	uint8_t *blob = NULL;
-	size_t len = 0;
-	cr_assert_eq(t_compile(PRIVATE_POLICY, NULL, SBX_PLAT_LINUX, &blob, &len, NULL), 0);
-	char *path = sb_fmt("%s/p.sbxblob", S.root), *log = sb_fmt("%s/cli.jsonl", S.root);
-	cr_assert_eq(t_write_file(path, blob, len), 0);
+	char *path = sb_write_blob(&S, PRIVATE_POLICY, "p.sbxblob");
+	char *log = sb_fmt("%s/cli.jsonl", S.root);
 	char *cmd = sb_fmt("%s/sbxrun --policy '%s' --var WORKSPACE=/tmp --var TMPDIR='%s' "
 	                   "--log '%s' --cwd /tmp -- sh -c 'ls -A; echo RAN'",
 	                   SBX_BINARY_DIR, path, S.tmp, log);
@@ -162,5 +159,4 @@ Test(rt_private, a_workspace_that_is_the_private_path_is_noted)
 	free(cmd);
 	free(log);
 	free(path);
-	free(blob);
 }
