@@ -251,7 +251,9 @@ static int plan_nproc(struct lx_parent *X, uint64_t limit)
 		P->pid_max = limit + LX_PID_MAX_MARGIN;
 	else
 		per_ns = 0;
-	if (P->userns)
+	if (P->userns && (X->cg.ctl & LX_CG_PIDS))
+		X->nproc_by = "RLIMIT_NPROC at the limit + 1 (a backstop: pids.max refuses first)";
+	else if (P->userns)
 		X->nproc_by = per_ns ? "RLIMIT_NPROC (exact) and the PID namespace's pid_max" : "RLIMIT_NPROC";
 	else if (per_ns)
 		X->nproc_by = "the PID namespace's pid_max (at most the limit + 299 at once; "
@@ -281,6 +283,23 @@ static void plan_cgroup(struct lx_parent *X)
 		X->P.cgroup_fd = X->cg.fd;
 }
 
+/*
+ * RLIMIT_NPROC as the blob has it, or one higher when the cgroup's pids.max
+ * bounds the tree: the kernel checks the rlimit first, so at the same value
+ * it would refuse every fork before pids.max, and the exit log could not
+ * say that the processes limit fired.  It stays as a backstop.
+ */
+static void set_nproc_rlimit(struct lx_parent *X)
+{
+	const struct sbx_view *v = X->P.s->v;
+	int backstop = (X->cg.ctl & LX_CG_PIDS) != 0;
+	for (size_t i = 0; i < X->P.nrlim; i++)
+		if (X->P.rlim[i].resource == SBX_RLIMIT_NPROC) {
+			X->P.rlim[i].soft = v->rlimits[i].soft + (v->rlimits[i].soft < UINT64_MAX ? backstop : 0);
+			X->P.rlim[i].hard = v->rlimits[i].hard + (v->rlimits[i].hard < UINT64_MAX ? backstop : 0);
+		}
+}
+
 static int plan_limits(struct lx_parent *X)
 {
 	struct lx_plan *P = &X->P;
@@ -297,6 +316,7 @@ static int plan_limits(struct lx_parent *X)
 		else if (r->resource == SBX_RLIMIT_NPROC && plan_nproc(X, r->soft) != SBX_OK)
 			return SBX_E_UNSUPPORTED;
 	}
+	set_nproc_rlimit(X);
 	return SBX_OK;
 }
 
@@ -565,8 +585,12 @@ static int start(struct lx_parent *X, struct sbx_proc *proc)
 		return rt_fail(X->P.s->ctx, SBX_E_UNSUPPORTED, "the processes limit needs the "
 		               "sandbox's cgroup, and %s", X->cg_msg);
 	if (rc == LX_E_CGROUP) {
-		lx_cgroup_remove(&X->cg);
+		lx_cgroup_remove(&X->cg);   /* ctl is 0 again */
 		X->P.cgroup_fd = -1;
+		set_nproc_rlimit(X);
+		for (size_t i = 0; i < X->P.nrlim; i++)
+			if (X->P.rlim[i].resource == SBX_RLIMIT_NPROC)
+				plan_nproc(X, X->P.rlim[i].soft);   /* names the rlimit alone again */
 		rc = start_once(X, proc);
 	}
 	return rc;
