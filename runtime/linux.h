@@ -23,6 +23,9 @@
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
 #endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -32,6 +35,15 @@
 #define LX_MSG_SIZE    240
 #define LX_NOTES_SIZE  2048    /* what the parent keeps of the child's notes */
 #define LX_DEGRADED_SIZE 1024
+
+/* struct clone_args of <linux/sched.h>, spelled out (header clashes with <sched.h>). */
+struct lx_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+	uint64_t stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+/* clone3 with args->stack set: the child runs fn(arg) there and exits with
+   its value (linux_clone3.c); -1 and ENOSYS where it is not built. */
+RT_HIDDEN pid_t lx_clone3(struct lx_clone_args *args, int (*fn)(void *), void *arg);
 
 /* Records the child sends the parent over the report pipe (< PIPE_BUF: atomic). */
 enum lx_report_kind {

@@ -230,14 +230,27 @@ pid_t lx_exec_clone(struct lx_exec *E, const struct lx_plan *P, int report_fd, i
 	E->err = 0;
 	E->keep_caps = !P->nons && P->userns;
 	E->cgroup_procs = -1;
-	if (P->cgroup_fd >= 0 &&
-	    (E->cgroup_procs = openat(P->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC)) < 0)
-		return -1;
 	/* No handler of the caller's may run in the child, on the caller's memory. */
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid_t pid = clone(exec_child, E->stack + LX_EXEC_STACK, flags, E, pidfd);
+	pid_t pid = -1;
+	errno = ENOSYS;
+	if (P->cgroup_fd >= 0) {
+		struct lx_clone_args args = {
+			.flags = (uint64_t)(flags & ~0xff) | CLONE_INTO_CGROUP,
+			.pidfd = (uint64_t)(uintptr_t)pidfd, .exit_signal = SIGCHLD,
+			.stack = (uint64_t)(uintptr_t)E->stack, .stack_size = LX_EXEC_STACK,
+			.cgroup = (uint64_t)P->cgroup_fd,
+		};
+		pid = lx_clone3(&args, exec_child, E);
+		/* Without clone3 here, the child enters the cgroup itself (slower: see
+		   linux_clone3.c). */
+		if (pid < 0 && errno == ENOSYS)
+			E->cgroup_procs = openat(P->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	}
+	if (pid < 0 && errno == ENOSYS && (P->cgroup_fd < 0 || E->cgroup_procs >= 0))
+		pid = clone(exec_child, E->stack + LX_EXEC_STACK, flags, E, pidfd);
 	int err = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (E->cgroup_procs >= 0)

@@ -33,21 +33,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/* struct clone_args of <linux/sched.h>, spelled out (header clashes with <sched.h>). */
-struct lx_clone_args {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
-	uint64_t stack, stack_size, tls, set_tid, set_tid_size, cgroup;
-};
-
 #define LX_PID_MAX_MARGIN 300   /* pids below 300 are not reused after the counter wraps */
 #define LX_LOG_ARGV_MAX   64
 #define LX_LOG_ARG_MAX    512
 #define LX_WALL_GRACE_NS  (2000u * 1000000u)
 #define LX_E_HELPER       (-1)   /* start_once: the helper was not usable; copy instead */
 #define LX_E_CGROUP       (-2)   /* start_once: init could not be cloned into the cgroup */
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
 
 /* Strings the parent collects for the spawn log line: NUL-separated. */
 struct lx_list {
@@ -516,9 +507,10 @@ static int start_once(struct lx_parent *X, struct sbx_proc *proc)
 	}
 	int err = errno;
 	close(rp[1]);
-	if (pid < 0 && X->P.cgroup_fd >= 0 && !X->init_exec) {
+	if (pid < 0 && X->P.cgroup_fd >= 0) {
 		close(rp[0]);
-		snprintf(X->cg_msg, sizeof X->cg_msg, "cannot clone into the cgroup: %s", strerror(err));
+		snprintf(X->cg_msg, sizeof X->cg_msg, "cannot clone init into the cgroup (or into "
+		         "the namespaces): %s", strerror(err));
 		return LX_E_CGROUP;
 	}
 	if (pid < 0) {

@@ -161,6 +161,25 @@ Test(rt_cgroup, the_command_runs_in_a_cgroup_of_its_own)
 	free(want);
 }
 
+/* From a big caller init is sbx-init, exec'd by a CLONE_VM child born in the cgroup. */
+Test(rt_cgroup, an_execd_init_is_born_in_the_cgroup)
+{
+	need_v2();
+	size_t big = 48u << 20;
+	char *ballast = malloc(big);
+	cr_assert_not_null(ballast);
+	memset(ballast, 0x5a, big);   /* resident: past the size from which init is exec'd */
+	cr_assert_eq(setenv("SBX_INIT_PATH", SBX_BINARY_DIR "/sbx-init", 1), 0);
+	sb_sh(&S, CPU_POLICY, "cat /proc/1/cgroup; " SPIN4, &R);
+	unsetenv("SBX_INIT_PATH");
+	free(ballast);
+	expect_log("\"init\":\"exec\"");
+	char *want = sb_fmt("0::/sbx-test-%d/sbx-", (int)getpid());
+	cr_expect(strstr(R.out, want) != NULL, "init's cgroup: %s", R.out);
+	cr_expect_str_eq(R.limit ? R.limit : "(none)", "cpu", "%s", R.out);
+	free(want);
+}
+
 Test(rt_cgroup, cpu_limit_counts_every_process_of_the_tree)
 {
 	need_v2();
