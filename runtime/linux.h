@@ -33,7 +33,7 @@
 #define LX_MAX_MOUNTS  256     /* mount operations in one blob */
 #define LX_MAX_RLIMITS 8
 #define LX_MSG_SIZE    240
-#define LX_NOTES_SIZE  2048    /* what the parent keeps of the child's notes */
+#define LX_NOTES_SIZE  4096    /* what the parent keeps of the child's notes */
 #define LX_DEGRADED_SIZE 1024
 
 /* struct clone_args of <linux/sched.h>, spelled out (header clashes with <sched.h>). */

@@ -189,6 +189,55 @@ Test(rt_net, unix_socket_under_denied_path_unreachable)
 	free(path);
 }
 
+/*
+ * The shipped workspace-write policy, compiled from policies/ by sbxc: a
+ * GNU screen session, Tailscale's and CRI-O's sockets, made where those
+ * daemons put them, are out of reach.  Root only (they live under /run);
+ * a path the host already has is left alone.
+ */
+Test(rt_net, shipped_policy_hides_daemon_sockets)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root: makes daemon sockets under /run");
+	const char *dirs[] = { "/run/screen", "/run/tailscale", "/run/crio" };
+	const char *names[] = { "S-sbx/1.pts-0.sbx", "tailscaled.sock", "crio.sock" };
+	char *blob = sb_fmt("%s/ww.sbxblob", S.root);
+	char *cmd = sb_fmt("%s compile %s/policies/workspace-write.sbxpol -o '%s'", SBXC_PATH,
+	                   SBX_SOURCE_DIR, blob);
+	cr_assert_eq(t_run(cmd, NULL), 0, "%s", cmd);
+	free(cmd);
+	int tried = 0;
+	for (size_t i = 0; i < 3; i++) {
+		struct stat st;
+		if (stat(dirs[i], &st) == 0)
+			continue;   /* the host's own: not ours to touch */
+		char *sub = sb_fmt("%s/S-sbx", dirs[i]);
+		cr_assert_eq(mkdir(dirs[i], 0755), 0);
+		if (i == 0)
+			cr_assert_eq(mkdir(sub, 0700), 0);
+		int fd = unix_listener(dirs[i], names[i]);
+		char *path = sb_fmt("%s/%s", dirs[i], names[i]), *out = NULL;
+		cmd = sb_fmt("%s/sbxrun --policy '%s' --cwd '%s' --var HOME='%s' --var TMPDIR='%s' -- "
+		             "'%s' --sbx-helper unix '%s'", SBX_BINARY_DIR, blob, S.ws, S.home, S.tmp,
+		             S.exe, path);
+		int rc = t_run(cmd, &out);
+		cr_expect_neq(rc, 0, "%s reached: %s", path, out);
+		cr_expect(strstr(out, "refused") != NULL, "%s: %s", path, out);
+		cr_expect(!sb_touched(fd, SOCK_STREAM), "%s got a connection", path);
+		close(fd);
+		unlink(path);
+		rmdir(sub);
+		rmdir(dirs[i]);
+		free(out);
+		free(cmd);
+		free(path);
+		free(sub);
+		tried++;
+	}
+	cr_expect(tried > 0, "every daemon directory exists on this host: nothing was tried");
+	free(blob);
+}
+
 Test(rt_net, unix_socket_on_readable_path_reachable_by_design)
 {
 	/* Landlock (ABI 7) does not restrict connect() on pathname sockets, and the
