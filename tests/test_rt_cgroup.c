@@ -269,15 +269,20 @@ Test(rt_cgroup, memory_max_bounds_the_tree)
 	expect_log("cgroup v2 memory.max, no swap (the whole tree)");
 }
 
-Test(rt_cgroup, a_cgroup_delegated_to_an_unprivileged_user)
+/*
+ * Runs SPIN4 under CPU_POLICY through sbxrun as uid 65534 from a cgroup
+ * of its own, TC_USER, of which root hands it the first `owned` of: the
+ * directory, cgroup.procs, cgroup.subtree_control, cgroup.threads.
+ * Returns sbxrun's status.
+ */
+static int run_as_nobody(size_t owned)
 {
-	need_v2();
 	const uid_t nobody = 65534;
 	TC_USER = sb_fmt("%s/sbx-test-%d-user", MNT, (int)getpid());
 	cr_assert_eq(mkdir(TC_USER, 0755), 0);
-	const char *owned[] = { "", "/cgroup.procs", "/cgroup.subtree_control", "/cgroup.threads" };
-	for (size_t i = 0; i < 4; i++) {
-		char *p = sb_fmt("%s%s", TC_USER, owned[i]);
+	const char *files[] = { "", "/cgroup.procs", "/cgroup.subtree_control", "/cgroup.threads" };
+	for (size_t i = 0; i < owned && i < 4; i++) {
+		char *p = sb_fmt("%s%s", TC_USER, files[i]);
 		cr_assert_eq(chown(p, nobody, nobody), 0, "chown %s", p);
 		free(p);
 	}
@@ -292,14 +297,36 @@ Test(rt_cgroup, a_cgroup_delegated_to_an_unprivileged_user)
 	                   TC_USER, nobody, nobody, SBX_BINARY_DIR, bpath, S.log, S.ws, S.tmp, SPIN4);
 	char *out = NULL;
 	int rc = t_run(cmd, &out);
-	cr_expect_eq(rc, 128 + SIGKILL, "status %d: %s", rc, out);
+	cr_log_info("sbxrun as uid %u: status %d: %s", nobody, rc, out);
+	free(out);
+	free(cmd);
+	free(bpath);
+	return rc;
+}
+
+Test(rt_cgroup, a_cgroup_delegated_to_an_unprivileged_user)
+{
+	need_v2();
+	int rc = run_as_nobody(4);
+	cr_expect_eq(rc, 128 + SIGKILL, "status %d", rc);
 	char *cg = logged_cgroup();
 	char *want = sb_fmt("sbx-test-%d-user/sbx-", (int)getpid());
 	cr_expect(strstr(cg, want) != NULL, "the log names the cgroup '%s'", cg);
 	expect_log("\"limit\":\"cpu\"");
 	free(want);
 	free(cg);
-	free(out);
-	free(cmd);
-	free(bpath);
+}
+
+Test(rt_cgroup, a_cgroup_not_fully_delegated_is_left_alone)
+{
+	need_v2();
+	/* The user may move processes but not enable controllers: not its own. */
+	int rc = run_as_nobody(2);
+	cr_expect_eq(rc, 0, "status %d: each spinner's RLIMIT_CPU ends it, the shell goes on", rc);
+	expect_log("\"cgroup\":null");
+	expect_log("is not delegated to the launcher (not writable)");
+	char *leaf = sb_fmt("%s/sbx-launcher", TC_USER);
+	struct stat st;
+	cr_expect_eq(stat(leaf, &st), -1, "the launcher reorganized %s", TC_USER);
+	free(leaf);
 }
