@@ -71,6 +71,7 @@ struct lx_batch {
 	size_t n;
 };
 
+#define LX_RLIMIT_NONE (-1)   /* an rlimit left as it is (the cgroup bounds the tree) */
 struct lx_rlim {
 	int resource;
 	uint64_t soft, hard;

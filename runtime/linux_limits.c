@@ -1,6 +1,7 @@
 /*
- * linux_limits.c - job limits without cgroups: the blob's rlimits
- * (RLIMIT_NPROC, RLIMIT_DATA, RLIMIT_CPU; values precomputed by sbxc) and,
+ * linux_limits.c - job limits in init: the blob's rlimits (RLIMIT_NPROC,
+ * RLIMIT_DATA, RLIMIT_CPU; values precomputed by sbxc, fitted by the
+ * launcher to what the sandbox's cgroup bounds: spawn_linux.c) and,
  * on kernels where pid_max belongs to the PID namespace (6.14+), a pid_max
  * for the sandbox's namespace that bounds its process count even for root,
  * whom the kernel exempts from RLIMIT_NPROC.
@@ -64,7 +65,7 @@ static int set_pid_max(const struct lx_plan *P)
 int lx_setup_limits(const struct lx_plan *P)
 {
 	for (size_t i = 0; i < P->nrlim; i++)
-		if (set_one(P, &P->rlim[i]) != 0)
+		if (P->rlim[i].resource != LX_RLIMIT_NONE && set_one(P, &P->rlim[i]) != 0)
 			return -1;
 	if (P->pid_max && set_pid_max(P) != 0)
 		return -1;

@@ -275,20 +275,31 @@ static void plan_cgroup(struct lx_parent *X)
 }
 
 /*
- * RLIMIT_NPROC as the blob has it, or one higher when the cgroup's pids.max
- * bounds the tree: the kernel checks the rlimit first, so at the same value
- * it would refuse every fork before pids.max, and the exit log could not
- * say that the processes limit fired.  It stays as a backstop.
+ * The rlimits as the blob has them, fitted to what the cgroup bounds.
+ * RLIMIT_NPROC one higher under pids.max: the kernel checks the rlimit
+ * first, so at the same value it would refuse every fork before pids.max,
+ * and the exit log could not say that the processes limit fired; it stays
+ * as a backstop.  RLIMIT_DATA not at all under memory.max: it also counts
+ * writable address-space reservations, so an AddressSanitizer build (a
+ * writable shadow of terabytes) could not start under any memory limit.
  */
-static void set_nproc_rlimit(struct lx_parent *X)
+static void fit_rlimits(struct lx_parent *X)
 {
 	const struct sbx_view *v = X->P.s->v;
 	int backstop = (X->cg.ctl & LX_CG_PIDS) != 0;
-	for (size_t i = 0; i < X->P.nrlim; i++)
-		if (X->P.rlim[i].resource == SBX_RLIMIT_NPROC) {
-			X->P.rlim[i].soft = v->rlimits[i].soft + (v->rlimits[i].soft < UINT64_MAX ? backstop : 0);
-			X->P.rlim[i].hard = v->rlimits[i].hard + (v->rlimits[i].hard < UINT64_MAX ? backstop : 0);
-		}
+	X->mem_by = NULL;
+	for (size_t i = 0; i < X->P.nrlim; i++) {
+		struct lx_rlim *r = &X->P.rlim[i];
+		*r = (struct lx_rlim){ (int)v->rlimits[i].resource, v->rlimits[i].soft,
+		                       v->rlimits[i].hard };
+		if (r->resource == SBX_RLIMIT_NPROC) {
+			r->soft += r->soft < UINT64_MAX ? backstop : 0;
+			r->hard += r->hard < UINT64_MAX ? backstop : 0;
+		} else if (r->resource == SBX_RLIMIT_DATA && (X->cg.ctl & LX_CG_MEMORY))
+			r->resource = LX_RLIMIT_NONE;
+		else if (r->resource == SBX_RLIMIT_DATA)
+			X->mem_by = "RLIMIT_DATA (data and private anonymous memory, per process)";
+	}
 }
 
 static int plan_limits(struct lx_parent *X)
@@ -300,14 +311,12 @@ static int plan_limits(struct lx_parent *X)
 	for (size_t i = 0; i < v->nrlimits; i++) {
 		const struct sbx_lx_rlimit *r = &v->rlimits[i];
 		P->rlim[P->nrlim++] = (struct lx_rlim){ (int)r->resource, r->soft, r->hard };
-		if (r->resource == SBX_RLIMIT_DATA)
-			X->mem_by = "RLIMIT_DATA (data and private anonymous memory, per process)";
-		else if (r->resource == SBX_RLIMIT_CPU)
+		if (r->resource == SBX_RLIMIT_CPU)
 			X->cpu_by = "RLIMIT_CPU (per process: SIGXCPU, then SIGKILL one second later)";
 		else if (r->resource == SBX_RLIMIT_NPROC && plan_nproc(X, r->soft) != SBX_OK)
 			return SBX_E_UNSUPPORTED;
 	}
-	set_nproc_rlimit(X);
+	fit_rlimits(X);
 	return SBX_OK;
 }
 
@@ -579,7 +588,7 @@ static int start(struct lx_parent *X, struct sbx_proc *proc)
 	if (rc == LX_E_CGROUP) {
 		lx_cgroup_remove(&X->cg);   /* ctl is 0 again */
 		X->P.cgroup_fd = -1;
-		set_nproc_rlimit(X);
+		fit_rlimits(X);
 		for (size_t i = 0; i < X->P.nrlim; i++)
 			if (X->P.rlim[i].resource == SBX_RLIMIT_NPROC)
 				plan_nproc(X, X->P.rlim[i].soft);   /* names the rlimit alone again */

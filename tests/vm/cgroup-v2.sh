@@ -24,6 +24,10 @@
 #      "cgroup v2 memory.max", the exit log says "limit":"memory".
 #   3. as root, `limit cpu 1s;` around four spinning processes: sbxrun
 #      exits 137 and the exit log says "limit":"cpu".
+#   5. as root, `limit memory 64 MiB;` around a writable reservation of
+#      1 TiB (MAP_NORESERVE, what AddressSanitizer makes for its shadow):
+#      under memory.max the runtime leaves RLIMIT_DATA out, so it maps, and
+#      enforced_by names the cgroup alone.
 #   4. as uid 1000 (a user namespace), alone in a cgroup "deleg" that root
 #      delegated to it (pids and memory enabled above it, the cgroup and its
 #      cgroup.procs, cgroup.subtree_control and cgroup.threads chowned to
@@ -196,6 +200,16 @@ has '"limit":"memory"' /tmp/log.jsonl || why="$why no \"limit\":\"memory\";"
 result check2 "$why"
 dmesg | grep -i -E 'oom-kill|killed process' | sed 's/^/  dmesg: /' | head -n 6
 
+# 5. memory, root: a writable reservation of 1 TiB, as AddressSanitizer
+#    makes; under memory.max RLIMIT_DATA is left out, so it maps
+root_run check5 mem /bin/vmhelper reserve 1024
+why=""
+[ "$rc" = 0 ] || why="$why exit $rc;"
+has 'reserved 1024 GiB' /tmp/out || why="$why the reservation was refused;"
+has '"enforced_by":"cgroup v2 memory.max, no swap (the whole tree)"}' /tmp/log.jsonl ||
+	why="$why memory enforced_by names more than the cgroup;"
+result check5 "$why"
+
 # 3. cpu, root
 root_run check3 cpu /bin/vmhelper spin 4
 why=""
@@ -262,7 +276,7 @@ set -e
 
 # --- verdict ----------------------------------------------------------------
 fails=0
-for c in check1 check2 check3 check4; do
+for c in check1 check2 check3 check4 check5; do
 	line=$(grep -m1 "^RESULT $c " "$WORK/console.log" || true)
 	case $line in
 	"RESULT $c PASS") echo "PASS $c" ;;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -137,6 +138,19 @@ static int do_hogs(int k, long mib, int secs)
 	return 0;
 }
 
+/* A writable reservation of gib GiB, as AddressSanitizer makes for its shadow. */
+static int do_reserve(long gib)
+{
+	void *m = mmap(NULL, (size_t)gib << 30, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED) {
+		printf("vmhelper reserve: %ld GiB refused: %s\n", gib, strerror(errno));
+		return 3;
+	}
+	printf("vmhelper reserve: reserved %ld GiB\n", gib);
+	return 0;
+}
+
 /* k spinning processes (this one included); only a kill ends them. */
 static _Noreturn void do_spin(int k)
 {
@@ -167,6 +181,8 @@ int main(int argc, char **argv)
 		return do_hog(atol(argv[2]), atoi(argv[3]));
 	if (strcmp(m, "hogs") == 0 && argc == 5)
 		return do_hogs(atoi(argv[2]), atol(argv[3]), atoi(argv[4]));
+	if (strcmp(m, "reserve") == 0 && argc == 3)
+		return do_reserve(atol(argv[2]));
 	if (strcmp(m, "spin") == 0 && argc == 3)
 		do_spin(atoi(argv[2]));
 	if (strcmp(m, "asuser") == 0 && argc >= 4)
@@ -177,7 +193,7 @@ int main(int argc, char **argv)
 		printf("%ld\n", abi < 0 ? 0 : abi);
 		return 0;
 	}
-	fprintf(stderr, "usage: vmhelper fork N | hog MIB SECS | hogs K MIB SECS | spin K | "
+	fprintf(stderr, "usage: vmhelper fork N | hog MIB SECS | hogs K MIB SECS | reserve GIB | spin K | "
 	        "asuser UID CMD... | landlock-abi\n");
 	return 2;
 }
