@@ -557,6 +557,10 @@ static void text_linux(struct ex *x)
 		text_rlimit_value(x, r->resource, r->hard);
 		fputc('\n', x->f);
 	}
+	if (x->v->nrlimits)
+		fprintf(x->f, "  (where the launcher's cgroup v2 is delegated to it, the runtime also bounds "
+		        "the whole tree: pids.max, memory.max, CPU time; then DATA is left out and "
+		        "NPROC is one higher: docs/runtime.md)\n");
 }
 
 static void text_sids(struct ex *x)
