@@ -7,6 +7,18 @@
 
 #include "compiler.h"
 
+/* 1 in a build with AddressSanitizer (gcc says __SANITIZE_ADDRESS__, clang __has_feature). */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
 /* Parses `text` as a file named "test.sbxpol"; diagnostics land in c->diags. */
 struct sbx_ast_file *t_parse(struct sbx_compiler *c, const char *text);
 

@@ -25,16 +25,7 @@
 #define SPAWNS 200
 #define WARMUP 4
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1      /* ASan replaces malloc: mallinfo2 says nothing, LSan checks leaks */
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
+/* Under ASan (UNDER_ASAN, support.h) malloc is replaced: mallinfo2 says nothing, LSan checks leaks. */
 
 static struct sb S;
 static uint8_t *BLOB;

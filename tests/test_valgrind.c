@@ -18,17 +18,6 @@
 #define VALGRIND "valgrind --error-exitcode=99 --leak-check=full " \
 	"--errors-for-leak-kinds=definite,indirect --trace-children=no "
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
 static char *DIR_;   /* the test's private directory */
 
 static void up(void)
