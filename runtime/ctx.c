@@ -67,9 +67,14 @@ static int verify_into(struct sbx_ctx *ctx, const void *buf, size_t len)
 {
 	char where[256] = "";
 	int rc = sbx_blob_verify(buf, len, &ctx->view, where, sizeof where);
+	/* A policy's source given where its blob belongs is the likely mistake. */
+	int text = rc != SBX_OK && len >= 4 && memcmp(buf, SBX_BLOB_MAGIC, 4) != 0 &&
+	           !memchr(buf, 0, len < 64 ? len : 64);
 	if (rc != SBX_OK)
-		return rt_fail(ctx, SBX_E_BLOB, "the policy blob is not valid: %s%s%s",
-		               sbx_strerror(rc), where[0] ? " (" : "", where[0] ? where : "");
+		return rt_fail(ctx, SBX_E_BLOB, "the policy blob is not valid: %s%s%s%s%s",
+		               sbx_strerror(rc), where[0] ? " (" : "", where, where[0] ? ")" : "",
+		               text ? "; this looks like text, a policy's source? Compile it first: "
+		               "sbxc compile P.sbxpol -o P.sbxblob" : "");
 	if (ctx->view.nparams > RT_MAX_PARAMS)
 		return rt_fail(ctx, SBX_E_BLOB, "too many parameters in the blob (limit is %d)",
 		               RT_MAX_PARAMS);

@@ -94,9 +94,37 @@ Test(rt_cli, bad_blob_is_125_with_one_line)
 	cr_expect_eq(t_run(cmd, &out), 125, "%s", out);
 	cr_expect(strstr(out, "sbxrun: ") == out, "%s", out);
 	cr_expect(strchr(out, '\n') == out + strlen(out) - 1, "more than one line: %s", out);
+	cr_expect(strstr(out, "sbxc compile") != NULL, "text, but no hint to compile it: %s", out);
 	free(out);
 	free(cmd);
 	free(bad);
+}
+
+static int count_char(const char *s, char c)
+{
+	int n = 0;
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
+Test(rt_cli, truncated_blob_says_where_without_the_source_hint)
+{
+	size_t len = 0;
+	char *blob = t_read_file(BLOB, &len);
+	cr_assert(blob && len > 40);
+	char *cut = sb_fmt("%s/cut.sbxblob", S.root);
+	cr_assert_eq(t_write_file(cut, blob, 40), 0);
+	char *cmd = sb_fmt("%s/sbxrun --policy '%s' -- true", SBX_BINARY_DIR, cut);
+	char *out = NULL;
+	cr_expect_eq(t_run(cmd, &out), 125, "%s", out);
+	cr_expect(strstr(out, "truncated") != NULL, "%s", out);
+	cr_expect_eq(count_char(out, '('), count_char(out, ')'), "unbalanced: %s", out);
+	cr_expect(strstr(out, "sbxc compile") == NULL, "a binary blob is not source: %s", out);
+	free(out);
+	free(cmd);
+	free(cut);
+	free(blob);
 }
 
 Test(rt_cli, missing_blob_and_usage_are_125)
