@@ -31,6 +31,7 @@ enum sbx_stmt_kind {
 	SBX_STMT_ENV_DROP,       /* env drop "glob", ...; items */
 	SBX_STMT_ENV_SET,        /* env set NAME = "v";  items[0] = name, items[1] = value */
 	SBX_STMT_ENFORCEMENT,    /* enforcement strict|best-effort; arg = enum sbx_enforcement */
+	SBX_STMT_USERNS,         /* user-namespaces deny|allow; arg = enum sbx_userns */
 };
 
 enum sbx_limit_kind {
@@ -42,6 +43,7 @@ enum sbx_limit_kind {
 #define SBX_LIMIT_NONE UINT64_MAX  /* "limit X none;": remove an inherited limit */
 
 enum sbx_enforcement { SBX_ENFORCE_STRICT = 1, SBX_ENFORCE_BEST_EFFORT = 2 };
+enum sbx_userns { SBX_USERNS_DENY = 1, SBX_USERNS_ALLOW = 2 };
 
 struct sbx_ast_stmt {
 	enum sbx_stmt_kind kind;

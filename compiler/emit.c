@@ -18,6 +18,8 @@ static uint64_t header_flags(const struct sbx_ir_policy *p, uint32_t targets)
 		f |= SBX_BLOB_F_BEST_EFFORT;
 	if (targets & SBX_TARGET_LINUX)
 		f |= SBX_BLOB_F_LINUX;
+	if ((targets & SBX_TARGET_LINUX) && !p->userns_allowed)
+		f |= SBX_BLOB_F_NO_USERNS;
 	if (targets & SBX_TARGET_WINDOWS)
 		f |= SBX_BLOB_F_WINDOWS;
 	return f;

@@ -120,6 +120,7 @@ static const struct bitname blob_flag_names[] = {
 	{ SBX_BLOB_F_BEST_EFFORT, "best-effort" },
 	{ SBX_BLOB_F_LINUX, "linux" },
 	{ SBX_BLOB_F_WINDOWS, "windows" },
+	{ SBX_BLOB_F_NO_USERNS, "no-user-namespaces" },
 };
 static const struct bitname plat_names[] = {
 	{ SBX_PLAT_LINUX, "linux" },
@@ -546,6 +547,9 @@ static void text_linux(struct ex *x)
 	fprintf(x->f, "linux:\n");
 	text_landlock(x);
 	text_mounts(x);
+	fprintf(x->f, "  new user namespaces: %s\n", x->v->header->flags & SBX_BLOB_F_NO_USERNS ?
+	        "refused (seccomp: clone and unshare with CLONE_NEWUSER fail with EPERM, "
+	        "clone3 with ENOSYS)" : "allowed (user-namespaces allow)");
 	fprintf(x->f, "  seccomp: %zu instructions\n", x->v->nseccomp);
 	sbx_bpf_disasm(x->v->seccomp, x->v->nseccomp, 4, x->f);
 	fprintf(x->f, "  rlimits:%s\n", x->v->nrlimits ? "" : " none");
@@ -839,6 +843,8 @@ static void json_linux(struct ex *x)
 	jw_open(&x->w, "linux", '{');
 	json_landlock(x);
 	json_mounts(x);
+	jw_str(&x->w, "new_user_namespaces", x->v->header->flags & SBX_BLOB_F_NO_USERNS ?
+	       "refused" : "allowed");
 	json_seccomp(x);
 	jw_open(&x->w, "rlimits", '[');
 	for (size_t i = 0; i < x->v->nrlimits; i++) {

@@ -61,6 +61,7 @@ int sbx_ir_equal(const struct sbx_ir_policy *a, const struct sbx_ir_policy *b)
 {
 	return a->nparams == b->nparams && a->nrules == b->nrules && a->nenv == b->nenv &&
 	       a->network == b->network && a->best_effort == b->best_effort &&
+	       a->userns_allowed == b->userns_allowed &&
 	       a->targets == b->targets &&
 	       !memcmp(&a->limits, &b->limits, sizeof a->limits) &&
 	       params_equal(a->params, b->params, a->nparams) &&

@@ -59,6 +59,7 @@ struct sbx_ir_policy {
 	enum sbx_net_mode network;
 	struct sbx_limits limits;        /* 0 = no limit */
 	int best_effort;
+	int userns_allowed;              /* the command may create user namespaces */
 	struct sbx_ir_env *env;          /* sorted by (op, name); defaults included */
 	size_t nenv;
 	uint32_t targets;                /* SBX_TARGET_* */

@@ -337,7 +337,7 @@ static void write_rlimits(struct sbx_lower *L)
 static void write_seccomp(struct sbx_lower *L)
 {
 	struct sbx_bpf_insn prog[SBX_SECCOMP_MAX_INSNS];
-	size_t n = sbx_seccomp_gen(L->ir->network == SBX_NET_OFFLINE, prog);
+	size_t n = sbx_seccomp_gen(L->ir->network == SBX_NET_OFFLINE, !L->ir->userns_allowed, prog);
 	for (size_t i = 0; i < n; i++)
 		sbx_bw_add(L->w, SBX_SEC_LX_SECCOMP, &prog[i], sizeof prog[i]);
 }

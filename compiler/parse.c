@@ -381,6 +381,7 @@ void sbx_p_overflow(struct sbx_parse_state *ps)
 
 static const char *const statement_words[] = {
 	"param", "writable", "readonly", "denied", "private", "network", "limit", "env", "enforcement",
+	"user-namespaces",
 };
 
 static int is_word(int major)
@@ -508,11 +509,11 @@ static void statement_error(struct sbx_parse_state *ps, const struct sbx_token *
 		perr(ps, tok_loc(ps, t), "'import' cannot be inside a policy");
 	else if (!is_word(t->major))
 		perr(ps, tok_loc(ps, t), "expected a statement or '}', found %s", describe(t, buf, sizeof buf));
-	else if ((hint = closest(t, statement_words, 8)))
+	else if ((hint = closest(t, statement_words, sizeof statement_words / sizeof *statement_words)))
 		perr(ps, tok_loc(ps, t), "unknown statement '%.*s'; did you mean '%s'?", (int)t->len, t->text, hint);
 	else
 		perr(ps, tok_loc(ps, t), "unknown statement '%.*s'; a statement starts with param, writable, "
-		     "readonly, denied, network, limit, env or enforcement", (int)t->len, t->text);
+		     "readonly, denied, private, network, limit, env, enforcement or user-namespaces", (int)t->len, t->text);
 }
 
 /* Between policies. */
@@ -589,6 +590,8 @@ static void inner_error(struct sbx_parse_state *ps, const struct sbx_token *t, u
 		perr(ps, at, "expected 'keep', 'drop' or 'set' after 'env'");
 	else if (HAS(exp, TK_STRICT))
 		perr(ps, at, "expected 'strict' or 'best-effort' after 'enforcement'");
+	else if (HAS(exp, TK_DENY))
+		perr(ps, at, "expected 'deny' or 'allow' after 'user-namespaces'");
 	else if (HAS(exp, TK_PROCESSES) && t->major == TK_NAME)
 		perr(ps, at, "unknown limit '%.*s'; use processes, memory, cpu or wall", (int)t->len, t->text);
 	else if (HAS(exp, TK_PROCESSES))

@@ -12,6 +12,13 @@
  *         (as in Docker's default profile): root's user keyring would stay
  *         reachable; programs treat ENOSYS as "no keyring support"
  *     ioctl(fd, TIOCSTI or TIOCLINUX) -> EPERM: no typing into the terminal
+ *     unless the policy allows user namespaces: unshare(flags) and
+ *         clone(flags) with CLONE_NEWUSER -> EPERM, clone3 -> ENOSYS (its
+ *         flags are in memory a filter cannot read; libc falls back to
+ *         clone).  A new user namespace would give the command every
+ *         capability over namespaces of its own: netfilter, mounts and
+ *         the rest of the kernel's attack surface kept for root (what
+ *         Docker's default profile and Flatpak refuse too)
  *     offline only: socket(domain) with a domain other than AF_UNIX,
  *         AF_INET, AF_INET6, AF_NETLINK -> EAFNOSUPPORT (AF_PACKET, AF_VSOCK
  *         which crosses network namespaces, ...).  AF_INET stays usable: the
@@ -45,6 +52,13 @@
 #define NR_AARCH64_IOCTL     29u
 #define NR_AARCH64_SOCKET    198u
 #define NR_AARCH64_ADD_KEY   217u   /* then request_key, keyctl */
+#define NR_CLONE3            435u   /* both arches */
+#define NR_X86_64_CLONE      56u
+#define NR_X86_64_UNSHARE    272u
+#define NR_AARCH64_CLONE     220u
+#define NR_AARCH64_UNSHARE   97u
+
+#define CLONE_NEWUSER_FLAG   0x10000000u   /* CLONE_NEWUSER, <linux/sched.h> */
 
 #define TIOCSTI_NR   0x5412u  /* TIOCSTI */
 #define TIOCLINUX_NR 0x541Cu  /* TIOCLINUX */
@@ -55,7 +69,7 @@
 #define FAM_INET6   10u  /* AF_INET6 */
 #define FAM_NETLINK 16u  /* AF_NETLINK */
 
-enum label { L_NEXT, L_X86, L_ARM, L_IOCTL, L_SOCKET, L_KILL, L_ENOSYS, L_EPERM,
+enum label { L_NEXT, L_X86, L_ARM, L_IOCTL, L_SOCKET, L_NEWUSER, L_KILL, L_ENOSYS, L_EPERM,
              L_EAFNO, L_ALLOW, L__COUNT };
 
 struct bpf_asm {
@@ -91,15 +105,22 @@ static void resolve(struct bpf_asm *a)
 
 /* Syscall numbers that differ between the architectures. */
 struct arch_nrs {
-	uint32_t ioctl, socket, add_key;
+	uint32_t ioctl, socket, add_key, clone, unshare;
 };
 
-static const struct arch_nrs X86_64_NRS = { NR_X86_64_IOCTL, NR_X86_64_SOCKET, NR_X86_64_ADD_KEY };
-static const struct arch_nrs AARCH64_NRS = { NR_AARCH64_IOCTL, NR_AARCH64_SOCKET, NR_AARCH64_ADD_KEY };
+static const struct arch_nrs X86_64_NRS = { NR_X86_64_IOCTL, NR_X86_64_SOCKET, NR_X86_64_ADD_KEY,
+                                            NR_X86_64_CLONE, NR_X86_64_UNSHARE };
+static const struct arch_nrs AARCH64_NRS = { NR_AARCH64_IOCTL, NR_AARCH64_SOCKET, NR_AARCH64_ADD_KEY,
+                                             NR_AARCH64_CLONE, NR_AARCH64_UNSHARE };
 
 /* The checks both architectures share, with their syscall numbers. */
-static void common(struct bpf_asm *a, int offline, const struct arch_nrs *nr)
+static void common(struct bpf_asm *a, int offline, int no_userns, const struct arch_nrs *nr)
 {
+	if (no_userns) {
+		jeq(a, NR_CLONE3, L_ENOSYS, L_NEXT);
+		jeq(a, nr->clone, L_NEWUSER, L_NEXT);
+		jeq(a, nr->unshare, L_NEWUSER, L_NEXT);
+	}
 	jeq(a, NR_IO_URING_SETUP, L_ENOSYS, L_NEXT);
 	jeq(a, NR_IO_URING_ENTER, L_ENOSYS, L_NEXT);
 	jeq(a, NR_IO_URING_REGISTER, L_ENOSYS, L_NEXT);
@@ -128,6 +149,14 @@ static void socket_check(struct bpf_asm *a)
 	jeq(a, FAM_NETLINK, L_ALLOW, L_EAFNO);
 }
 
+/* clone's and unshare's flags are both their first argument. */
+static void newuser_check(struct bpf_asm *a)
+{
+	place(a, L_NEWUSER);
+	load(a, SBX_SECCOMP_OFF_ARG(0));
+	emit(a, OP_JSET_K, CLONE_NEWUSER_FLAG, L_EPERM, L_ALLOW);
+}
+
 static void returns(struct bpf_asm *a, int offline)
 {
 	place(a, L_KILL);
@@ -144,7 +173,7 @@ static void returns(struct bpf_asm *a, int offline)
 	ret(a, SBX_SECCOMP_RET_ALLOW);
 }
 
-size_t sbx_seccomp_gen(int offline, struct sbx_bpf_insn out[SBX_SECCOMP_MAX_INSNS])
+size_t sbx_seccomp_gen(int offline, int no_userns, struct sbx_bpf_insn out[SBX_SECCOMP_MAX_INSNS])
 {
 	struct bpf_asm a;
 	memset(&a, 0, sizeof a);
@@ -155,13 +184,15 @@ size_t sbx_seccomp_gen(int offline, struct sbx_bpf_insn out[SBX_SECCOMP_MAX_INSN
 	place(&a, L_X86);
 	load(&a, SBX_SECCOMP_OFF_NR);
 	emit(&a, OP_JSET_K, SBX_X32_SYSCALL_BIT, L_ENOSYS, L_NEXT);
-	common(&a, offline, &X86_64_NRS);
+	common(&a, offline, no_userns, &X86_64_NRS);
 	place(&a, L_ARM);
 	load(&a, SBX_SECCOMP_OFF_NR);
-	common(&a, offline, &AARCH64_NRS);
+	common(&a, offline, no_userns, &AARCH64_NRS);
 	ioctl_check(&a);
 	if (offline)
 		socket_check(&a);
+	if (no_userns)
+		newuser_check(&a);
 	returns(&a, offline);
 	resolve(&a);
 	return a.n;

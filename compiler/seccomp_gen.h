@@ -29,9 +29,10 @@
 #define SBX_SECCOMP_MAX_INSNS 64
 
 /*
- * Writes the filter for `offline` (1: also restrict socket() domains) into
+ * Writes the filter for `offline` (1: also restrict socket() domains) and
+ * `no_userns` (1: refuse new user namespaces) into
  * out[SBX_SECCOMP_MAX_INSNS].  Returns the instruction count.
  */
-size_t sbx_seccomp_gen(int offline, struct sbx_bpf_insn out[SBX_SECCOMP_MAX_INSNS]);
+size_t sbx_seccomp_gen(int offline, int no_userns, struct sbx_bpf_insn out[SBX_SECCOMP_MAX_INSNS]);
 
 #endif

@@ -190,6 +190,7 @@ static void ir_scalars(const struct sema *s, const struct merged *m, struct sbx_
 	                           &out->limits.cpu_seconds, &out->limits.wall_seconds };
 	out->network = m->network.set ? (enum sbx_net_mode)m->network.value : SBX_NET_OFFLINE;
 	out->best_effort = m->enforcement.set && m->enforcement.value == SBX_ENFORCE_BEST_EFFORT;
+	out->userns_allowed = m->userns.set && m->userns.value == SBX_USERNS_ALLOW;
 	for (int i = 0; i < NLIMITS; i++)
 		*lim[i] = m->limit[i].set && m->limit[i].value != SBX_LIMIT_NONE ? m->limit[i].value : 0;
 	out->targets = s->c->targets;

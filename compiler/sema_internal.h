@@ -67,7 +67,7 @@ struct layer {
 	size_t nuses;
 	struct senv *env;
 	size_t nenv, capenv;
-	struct scalar network, enforcement, limit[NLIMITS];
+	struct scalar network, enforcement, userns, limit[NLIMITS];
 	uint32_t dropped;         /* SBX_PLAT_* whose dropped rules were already reported */
 };
 
@@ -94,7 +94,7 @@ struct merged {
 	struct senv *env;
 	size_t nenv, capenv;
 	int has_keep;
-	struct scalar network, enforcement, limit[NLIMITS];
+	struct scalar network, enforcement, userns, limit[NLIMITS];
 };
 
 struct sema {

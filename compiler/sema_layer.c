@@ -432,6 +432,9 @@ static int analyze_stmt(struct sema *s, struct pol *p, const struct sbx_ast_stmt
 	case SBX_STMT_ENFORCEMENT:
 		set_scalar(s, &L->enforcement, (uint64_t)st->arg, st->loc, "enforcement");
 		return 0;
+	case SBX_STMT_USERNS:
+		set_scalar(s, &L->userns, (uint64_t)st->arg, st->loc, "user-namespaces");
+		return 0;
 	case SBX_STMT_PARAM:
 		return 0;
 	}

@@ -102,6 +102,8 @@ static void merge_scalars(struct merged *m, const struct layer *L)
 		m->network = L->network;
 	if (L->enforcement.set)
 		m->enforcement = L->enforcement;
+	if (L->userns.set)
+		m->userns = L->userns;
 	for (int i = 0; i < NLIMITS; i++)
 		if (L->limit[i].set)
 			m->limit[i] = L->limit[i];

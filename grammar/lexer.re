@@ -381,6 +381,8 @@ int sbx_lex(struct sbx_lexer *lx, struct sbx_token *t)
 		"enforcement"   { major = TK_ENFORCEMENT; break; }
 		"strict"        { major = TK_STRICT; break; }
 		"best-effort"   { major = TK_BEST_EFFORT; break; }
+		"user-namespaces" { major = TK_USER_NAMESPACES; break; }
+		"deny"          { major = TK_DENY; break; }
 		name            { major = TK_NAME; break; }
 
 		[0-9]+          { return number_token(lx, t, s); }

@@ -179,6 +179,8 @@ static int check_checksum_and_flags(struct vstate *S, const struct sbx_blob_head
 	if (h->flags & ~(uint64_t)SBX_BLOB_F_KNOWN)
 		return fail(S, SBX_E_FLAGS, "header: unknown flags 0x%llx",
 		            (unsigned long long)(h->flags & ~(uint64_t)SBX_BLOB_F_KNOWN));
+	if ((h->flags & SBX_BLOB_F_NO_USERNS) && !(h->flags & SBX_BLOB_F_LINUX))
+		return fail(S, SBX_E_FLAGS, "header: flag NO_USERNS without the Linux sections");
 	return SBX_OK;
 }
 

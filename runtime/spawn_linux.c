@@ -225,8 +225,9 @@ static int plan_seccomp(struct lx_parent *X)
 		               "the policy needs one (use `enforcement best-effort;` to run degraded)",
 		               strerror(errno));
 	list_add(&X->degraded, "seccomp: not available (%s): the filter's %zu instructions are not "
-	         "installed, so the system calls, ioctls and socket families it refuses are allowed",
-	         strerror(errno), n);
+	         "installed, so the system calls, ioctls and socket families it refuses are allowed%s",
+	         strerror(errno), n, P->s->v->header->flags & SBX_BLOB_F_NO_USERNS ?
+	         ", new user namespaces included" : "");
 	return SBX_OK;
 }
 
@@ -393,6 +394,8 @@ static void log_mechanisms(struct rt_json *j, const struct lx_parent *X)
 	} else
 		rt_json_raw(j, "landlock", "null");
 	rt_json_u64(j, "seccomp_insns", P->seccomp ? P->s->v->nseccomp : 0);
+	rt_json_raw(j, "new_user_namespaces", P->seccomp && (P->s->v->header->flags &
+	                                                     SBX_BLOB_F_NO_USERNS) ? "false" : "true");
 	if (P->cgroup_fd >= 0)
 		rt_json_str(j, "cgroup", X->cg_msg);
 	else

@@ -43,7 +43,7 @@ static struct sbx_ir_env docs_env[] = {
 static struct sbx_ir_policy policy(struct sbx_ir_rule *rules, size_t n, uint32_t targets)
 {
 	struct sbx_ir_policy p = { (char *)"test", params3, 3, rules, n, SBX_NET_OFFLINE,
-	                           { 0, 0, 0, 0 }, 0, NULL, 0, targets };
+	                           { 0, 0, 0, 0 }, 0, 0, NULL, 0, targets };
 	return p;
 }
 
@@ -156,7 +156,8 @@ Test(emit, header_layout_checksum)
 	cr_assert_eq(h->header_size, 56);
 	cr_assert_eq(h->total_size, len);
 	cr_assert_eq(len % 8, 0);
-	cr_assert_eq(h->flags, SBX_BLOB_F_BEST_EFFORT | SBX_BLOB_F_LINUX | SBX_BLOB_F_WINDOWS);
+	cr_assert_eq(h->flags, SBX_BLOB_F_BEST_EFFORT | SBX_BLOB_F_LINUX | SBX_BLOB_F_WINDOWS |
+	                       SBX_BLOB_F_NO_USERNS);
 	cr_assert_eq(h->checksum, XXH3_64bits(b + 56, len - 56));
 	size_t body = 56 + 24 * (size_t)h->section_count;
 	cr_assert_eq(h->policy_id, XXH3_64bits(b + body, len - body));
@@ -221,7 +222,7 @@ Test(emit, linux_only_has_no_windows_sections)
 	struct sbx_ir_policy p = docs_policy(SBX_TARGET_LINUX);
 	size_t len;
 	uint8_t *b = emit(&p, SBX_TARGET_LINUX, &len);
-	cr_assert_eq(hdr(b)->flags, SBX_BLOB_F_LINUX);
+	cr_assert_eq(hdr(b)->flags, SBX_BLOB_F_LINUX | SBX_BLOB_F_NO_USERNS);
 	for (uint32_t id = SBX_SEC_WIN_TOKEN; id <= SBX_SEC_WIN_JOB; id++)
 		cr_assert_null(find(b, id));
 	cr_assert_null(find(b, SBX_SEC_WSTRINGS));

@@ -156,6 +156,7 @@ Test(explain, text_header_and_common)
 	HAS(out, id);
 	HAS(out, "  format: 1.0\n  compiler ABI: 1\n");
 	HAS(out, "  flags: linux windows\n");
+	HAS(out, "  new user namespaces: allowed (user-namespaces allow)\n");
 	HAS(out, "  CACHE: must be bound at spawn time (--var CACHE=...)\n");
 	HAS(out, "  WORKSPACE: builtin");
 	HAS(out, "  3: readonly ${WORKSPACE}/.git, carve-out, inside rule 2\n");
@@ -461,7 +462,8 @@ static char *explain_real(uint32_t targets, int json)
 Test(explain_real, text)
 {
 	char *out = explain_real(3, 0);
-	HAS(out, "  flags: linux windows\n");
+	HAS(out, "  flags: linux windows no-user-namespaces\n");
+	HAS(out, "  new user namespaces: refused (seccomp: clone and unshare with CLONE_NEWUSER");
 	HAS(out, "  CACHE: must be bound at spawn time (--var CACHE=...)\n");
 	HAS(out, "  WORKSPACE: builtin");
 	HAS(out, "readonly ${WORKSPACE}/.git, carve-out");
@@ -485,6 +487,10 @@ Test(explain_real, json_every_target)
 		cr_assert(json_valid(out), "targets %u:\n%s", t, out);
 		HAS(out, t & 2 ? "\"windows\": {" : "\"windows\": null");
 		HAS(out, t & 1 ? "\"linux\": {" : "\"linux\": null");
+		if (t & 1)
+			HAS(out, "\"new_user_namespaces\": \"refused\"");
+		else
+			cr_expect(!strstr(out, "no-user-namespaces"), "a Windows blob has no such flag");
 		free(out);
 	}
 }

@@ -178,6 +178,8 @@ Test(parser, every_other_statement_form)
 		"  enforcement best-effort;\n"
 		"  limit memory none;\n"
 		"  param A;\n"
+		"  user-namespaces allow;\n"
+		"  user-namespaces deny;\n"
 		"}\n");
 	cr_assert_eq(f->nimports, 2);
 	cr_expect_str_eq(f->imports[0].text, "base.sbxpol");
@@ -210,6 +212,11 @@ Test(parser, every_other_statement_form)
 	cr_expect_eq(s->value, SBX_LIMIT_NONE);
 	s = stmt(f, 0, 6);
 	cr_expect_eq(s->kind, SBX_STMT_PARAM);
+	s = stmt(f, 0, 7);
+	cr_expect_eq(s->kind, SBX_STMT_USERNS);
+	cr_expect_eq(s->arg, SBX_USERNS_ALLOW);
+	s = stmt(f, 0, 8);
+	cr_expect_eq(s->arg, SBX_USERNS_DENY);
 	sbx_compiler_free(&c);
 }
 
@@ -285,7 +292,7 @@ Test(parser, keywords_work_as_names)
 		"policy online { }\n"
 		"policy limit extends online { param network, none, policy, sbxpol; }\n"
 		"policy best-effort extends limit { env set keep = \"x\"; limit memory 1 GiB; }\n"
-		"policy import {}\n");
+		"policy import { param deny, user-namespaces; }\n");
 	cr_assert_eq(f->npolicies, 4);
 	cr_expect_str_eq(f->policies[0].name.text, "online");
 	cr_expect_str_eq(f->policies[1].name.text, "limit");
@@ -381,7 +388,7 @@ static const struct mistake {
 	  "test.sbxpol:3:3: error: unknown statement 'Readonly'; did you mean 'readonly'?" },
 	{ HEAD "  mount \"/x\";\n}\n",
 	  "test.sbxpol:3:3: error: unknown statement 'mount'; a statement starts with param, writable, "
-	  "readonly, denied, network, limit, env or enforcement" },
+	  "readonly, denied, private, network, limit, env, enforcement or user-namespaces" },
 	{ HEAD "  \"/x\";\n}\n",
 	  "test.sbxpol:3:3: error: expected a statement or '}', found a string" },
 	{ HEAD "  network on;\n}\n",
@@ -460,6 +467,10 @@ static const struct mistake {
 	  "test.sbxpol:3:12: error: expected a pattern in double quotes after 'keep'" },
 	{ HEAD "  enforcement lax;\n}\n",
 	  "test.sbxpol:3:15: error: expected 'strict' or 'best-effort' after 'enforcement'" },
+	{ HEAD "  user-namespaces on;\n}\n",
+	  "test.sbxpol:3:19: error: expected 'deny' or 'allow' after 'user-namespaces'" },
+	{ HEAD "  user-namespace allow;\n}\n",
+	  "test.sbxpol:3:3: error: unknown statement 'user-namespace'; did you mean 'user-namespaces'?" },
 	{ HEAD "  writable \"C:\\Users\";\n}\n",
 	  "test.sbxpol:3:15: error: unknown escape '\\U' in a string; write '\\\\' for a backslash" },
 	{ HEAD "  writable \"/tmp;\n}\n",
@@ -651,6 +662,7 @@ Test(parser, random_tokens)
 		"sbxpol", "1", ";", "policy", "a", "{", "}", "writable", "\"/x\"", ",", "limit",
 		"memory", "4", "GiB", "env", "set", "=", "none", "extends", "param", "network",
 		"online", "\n", "# c\n", "import", "keep", "\"", "\\", "enforcement", "strict", "0",
+		"user-namespaces", "deny", "allow",
 	};
 	uint64_t seed = 777;
 	for (int round = 0; round < 200; round++) {

@@ -215,7 +215,8 @@ Test(rt_cli, log_has_spawn_and_exit_lines)
 	cr_expect(strncmp(log, "{\"event\":\"spawn\"", 16) == 0, "%s", log);
 	const char *spawn_fields[] = { "\"time\":", "\"policy_id\":", "\"checksum\":", "\"argv\":[\"sh\",\"-c\",\"exit 3\"]",
 	                               "\"landlock_abi\":", "\"mechanisms\":{", "\"user_namespace\":",
-	                               "\"network_namespace\":true", "\"seccomp_insns\":", "\"limits\":{",
+	                               "\"network_namespace\":true", "\"seccomp_insns\":",
+	                               "\"new_user_namespaces\":false", "\"limits\":{",
 	                               "\"wall_seconds\":{\"value\":120", "\"degraded\":[", "\"notes\":[" };
 	for (size_t i = 0; i < sizeof spawn_fields / sizeof spawn_fields[0]; i++)
 		cr_expect(strstr(log, spawn_fields[i]) && strstr(log, spawn_fields[i]) < nl,
@@ -564,6 +565,8 @@ Test(rt_cli, best_effort_runs_without_seccomp_and_logs_it)
 	cr_expect_str_eq(t, ORIGINAL, "Landlock and the mounts still hold: %s", out);
 	char *log = sb_read(S.root, "deny.jsonl");
 	cr_expect(strstr(log, "\"degraded\":[") != NULL && strstr(log, "seccomp") != NULL, "%s", log);
+	cr_expect(strstr(log, "new user namespaces included") != NULL, "%s", log);
+	cr_expect(strstr(log, "\"new_user_namespaces\":true") != NULL, "no filter, so allowed: %s", log);
 	free(log);
 	free(t);
 	free(out);

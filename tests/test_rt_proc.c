@@ -55,6 +55,40 @@ Test(rt_proc, capability_sets_empty)
 	expect_line("NoNewPrivs:\t1");
 }
 
+/* A new user namespace would hand the command every capability over
+   namespaces of its own: netfilter and the rest of root's kernel surface. */
+Test(rt_proc, new_user_namespace_refused)
+{
+	helper(STD_POLICY, "userns", "unshare", NULL);
+	cr_expect_eq(R.code, 1, "%s", R.out);
+	cr_expect(strstr(R.out, "refused: Operation not permitted") != NULL, "%s", R.out);
+	helper(STD_POLICY, "userns", "clone3", NULL);
+	cr_expect_eq(R.code, 1, "%s", R.out);
+	cr_expect(strstr(R.out, "refused: Function not implemented") != NULL, "%s", R.out);
+	sh(STD_POLICY, "unshare -Ur true && echo created");
+	cr_expect_neq(R.code, 0, "%s", R.out);
+	cr_expect(strstr(R.out, "created") == NULL, "%s", R.out);
+	/* Everyday process creation still works: libc falls back from clone3. */
+	sh(STD_POLICY, "python3 -c 'import subprocess, threading; t = threading.Thread(target=print); "
+	   "t.start(); t.join(); subprocess.run([\"true\"], check=True); print(\"spawned\")'");
+	cr_expect_eq(R.code, 0, "%s", R.out);
+	cr_expect(strstr(R.out, "spawned") != NULL, "%s", R.out);
+}
+
+#define USERNS_POLICY \
+	"sbxpol 1;\npolicy t { param WORKSPACE, TMPDIR; readonly \"/\"; " \
+	"writable \"${WORKSPACE}\", \"${TMPDIR}\"; network offline; user-namespaces allow; }\n"
+
+Test(rt_proc, new_user_namespace_when_allowed)
+{
+	helper(USERNS_POLICY, "userns", "unshare", NULL);
+	if (R.code == 1 && strstr(R.out, "refused: Operation not permitted"))
+		cr_skip_test("this host refuses user namespaces to this user: %s", R.out);
+	cr_expect_eq(R.code, 0, "%s", R.out);
+	helper(USERNS_POLICY, "userns", "clone3", NULL);
+	cr_expect_eq(R.code, 0, "%s", R.out);
+}
+
 Test(rt_proc, setuid_binary_does_not_elevate)
 {
 	if (geteuid() != 0)

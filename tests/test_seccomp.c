@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sched.h>
+#include <spawn.h>
 #include <unistd.h>
 
 #include "seccomp_gen.h"
@@ -64,14 +66,20 @@ static uint32_t run(const struct sbx_bpf_insn *prog, size_t n, const struct sdat
 	return 0;
 }
 
-static uint32_t check(int offline, uint32_t arch, uint32_t nr, uint64_t a0, uint64_t a1)
+static uint32_t check_userns(int offline, int no_userns, uint32_t arch, uint32_t nr, uint64_t a0,
+                             uint64_t a1)
 {
 	struct sbx_bpf_insn prog[SBX_SECCOMP_MAX_INSNS];
-	size_t n = sbx_seccomp_gen(offline, prog);
+	size_t n = sbx_seccomp_gen(offline, no_userns, prog);
 	cr_assert_gt(n, 0);
 	cr_assert_leq(n, SBX_SECCOMP_MAX_INSNS);
 	struct sdata d = { (int32_t)nr, arch, 0, { a0, a1, 0, 0, 0, 0 } };
 	return run(prog, n, &d);
+}
+
+static uint32_t check(int offline, uint32_t arch, uint32_t nr, uint64_t a0, uint64_t a1)
+{
+	return check_userns(offline, 1, arch, nr, a0, a1);
 }
 
 /* syscall numbers per arch */
@@ -164,10 +172,40 @@ Test(seccomp, online_sockets_are_free)
 	}
 }
 
+Test(seccomp, new_user_namespaces_refused_unless_allowed)
+{
+	/* clone and unshare: 56 and 272 on x86_64, 220 and 97 on aarch64; clone3 435 on both. */
+	static const uint32_t clone_nr[2] = { 56, 220 }, unshare_nr[2] = { 272, 97 };
+	const uint64_t newuser = CLONE_NEWUSER, thread = CLONE_VM | CLONE_FS | CLONE_FILES |
+	                         CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+	for (int off = 0; off < 2; off++)
+		for (size_t a = 0; a < 2; a++) {
+			uint32_t arch = arches[a].arch;
+			cr_assert_eq(check(off, arch, 435, 0, 0), ERR(38), "clone3: ENOSYS, libc falls back");
+			cr_assert_eq(check(off, arch, clone_nr[a], newuser | SIGCHLD, 0), ERR(1));
+			cr_assert_eq(check(off, arch, clone_nr[a], newuser | CLONE_NEWNET, 0), ERR(1));
+			cr_assert_eq(check(off, arch, clone_nr[a], SIGCHLD, 0), ALLOW, "fork");
+			cr_assert_eq(check(off, arch, clone_nr[a], thread, 0), ALLOW, "a thread");
+			cr_assert_eq(check(off, arch, clone_nr[a], CLONE_VM | CLONE_VFORK | SIGCHLD, newuser),
+			             ALLOW, "only the flags argument counts");
+			cr_assert_eq(check(off, arch, unshare_nr[a], newuser, 0), ERR(1));
+			cr_assert_eq(check(off, arch, unshare_nr[a], newuser | CLONE_NEWNS, 0), ERR(1));
+			cr_assert_eq(check(off, arch, unshare_nr[a], CLONE_NEWNS, 0), ALLOW,
+			             "needs CAP_SYS_ADMIN, which the command has not");
+			cr_assert_eq(check(off, arch, unshare_nr[a], CLONE_FILES, 0), ALLOW);
+			cr_assert_eq(check(off, arch, clone_nr[1 - a], newuser, 0), ALLOW,
+			             "the other arch's clone number is another syscall");
+			/* user-namespaces allow: all three are free */
+			cr_assert_eq(check_userns(off, 0, arch, 435, 0, 0), ALLOW);
+			cr_assert_eq(check_userns(off, 0, arch, clone_nr[a], newuser | SIGCHLD, 0), ALLOW);
+			cr_assert_eq(check_userns(off, 0, arch, unshare_nr[a], newuser, 0), ALLOW);
+		}
+}
+
 Test(seccomp, program_shape)
 {
 	struct sbx_bpf_insn on[SBX_SECCOMP_MAX_INSNS], off[SBX_SECCOMP_MAX_INSNS];
-	size_t n_on = sbx_seccomp_gen(0, on), n_off = sbx_seccomp_gen(1, off);
+	size_t n_on = sbx_seccomp_gen(0, 1, on), n_off = sbx_seccomp_gen(1, 1, off);
 	cr_assert_lt(n_on, n_off);
 	cr_assert_eq(on[n_on - 1].code, BPF_RET | BPF_K);
 	cr_assert_eq(off[0].code, BPF_LD | BPF_W | BPF_ABS);
@@ -179,7 +217,7 @@ Test(seccomp, program_shape)
 static int child_probe(void)
 {
 	struct sbx_bpf_insn prog[SBX_SECCOMP_MAX_INSNS];
-	size_t n = sbx_seccomp_gen(1, prog);
+	size_t n = sbx_seccomp_gen(1, 1, prog);
 	struct sock_fprog fp = { (unsigned short)n, (struct sock_filter *)prog };
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp) != 0)
@@ -205,6 +243,16 @@ static int child_probe(void)
 	errno = 0;
 	if (syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -4 /* @u */, 0) != -1 || errno != ENOSYS)
 		bad |= 32;
+	errno = 0;
+	if (unshare(CLONE_NEWUSER) != -1 || errno != EPERM)
+		bad |= 64;
+	/* libc starts processes with clone3 first: ENOSYS sends it to clone. */
+	char *const argv[] = { (char *)"true", NULL };
+	pid_t pid;
+	int st;
+	if (posix_spawn(&pid, "/bin/true", NULL, NULL, argv, NULL) != 0 ||
+	    waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		bad |= 128;
 	return bad;
 }
 
@@ -223,5 +271,6 @@ Test(seccomp, enforced_in_a_child)
 	if (WEXITSTATUS(st) == 100)
 		cr_skip_test("seccomp filters are not available here");
 	cr_assert_eq(WEXITSTATUS(st), 0, "failed probes: 0x%x (1 AF_PACKET, 2 AF_VSOCK, 4 AF_UNIX, "
-	             "8 AF_INET, 16 TIOCSTI)", WEXITSTATUS(st));
+	             "8 AF_INET, 16 TIOCSTI, 32 keyctl, 64 unshare(CLONE_NEWUSER), 128 posix_spawn)",
+	             WEXITSTATUS(st));
 }

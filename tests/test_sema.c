@@ -171,6 +171,7 @@ Test(sema, defaults)
 	expect_clean(&r, HDR "policy p { readonly \"/usr\"; }\n");
 	cr_assert_eq(r.ir.network, SBX_NET_OFFLINE);
 	cr_assert_eq(r.ir.best_effort, 0);
+	cr_assert_eq(r.ir.userns_allowed, 0, "new user namespaces are refused unless allowed");
 	cr_assert_eq(r.ir.limits.max_processes + r.ir.limits.memory_bytes + r.ir.limits.cpu_seconds +
 	             r.ir.limits.wall_seconds, 0);
 	cr_assert_eq(r.ir.nparams, 0);
@@ -588,6 +589,29 @@ Test(sema, scalar_errors)
 	             "test.sbxpol:4:3: error: conflicting 'network' statements in one policy\n");
 	expect_error(HDR "policy p {\n  enforcement strict;\n  enforcement best-effort;\n}\n",
 	             "test.sbxpol:4:3: error: conflicting 'enforcement' statements in one policy\n");
+	expect_error(HDR "policy p {\n  user-namespaces allow;\n  user-namespaces deny;\n}\n",
+	             "test.sbxpol:4:3: error: conflicting 'user-namespaces' statements in one policy\n");
+}
+
+/* The nearest statement in the chain wins, like network and enforcement. */
+Test(sema, user_namespaces_inherit_and_override)
+{
+	struct run r;
+	expect_clean(&r, HDR "policy a {\n  user-namespaces allow;\n}\n"
+	             "policy b extends a { readonly \"/\"; }\n"
+	             "policy c extends b {\n  user-namespaces deny;\n}\n");
+	cr_assert_eq(r.ir.userns_allowed, 1, "the first policy of the file");
+	run_free(&r);
+	run_opts(&r, HDR "policy a {\n  user-namespaces allow;\n}\n"
+	         "policy b extends a { readonly \"/\"; }\n", "b", SBX_TARGET_ALL, NULL);
+	cr_assert_eq(r.rc, 0, "%s", r.msgs);
+	cr_assert_eq(r.ir.userns_allowed, 1, "inherited");
+	run_free(&r);
+	run_opts(&r, HDR "policy a {\n  user-namespaces allow;\n}\n"
+	         "policy c extends a {\n  user-namespaces deny;\n}\n", "c", SBX_TARGET_ALL, NULL);
+	cr_assert_eq(r.rc, 0, "%s", r.msgs);
+	cr_assert_eq(r.ir.userns_allowed, 0, "overridden");
+	run_free(&r);
 }
 
 /* ---- environment ---- */

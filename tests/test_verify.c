@@ -217,6 +217,14 @@ Test(verify, unknown_header_flag)
 	EXPECT(&F, SBX_E_FLAGS);
 }
 
+Test(verify, no_userns_flag_needs_linux)
+{
+	F.flags |= SBX_BLOB_F_NO_USERNS;
+	EXPECT(&F, SBX_OK);
+	F.flags &= ~(uint64_t)SBX_BLOB_F_LINUX;
+	EXPECT(&F, SBX_E_FLAGS);
+}
+
 /* ---- section table ---- */
 
 Test(verify, unknown_section_flag)

@@ -39,7 +39,8 @@ extern "C" {
 #define SBX_BLOB_F_BEST_EFFORT  (1u << 0)  /* policy asked for best effort */
 #define SBX_BLOB_F_LINUX        (1u << 1)  /* Linux sections present */
 #define SBX_BLOB_F_WINDOWS      (1u << 2)  /* Windows sections present */
-#define SBX_BLOB_F_KNOWN        0x7u
+#define SBX_BLOB_F_NO_USERNS    (1u << 3)  /* Linux: the seccomp program refuses new user namespaces */
+#define SBX_BLOB_F_KNOWN        0xFu
 
 struct sbx_blob_header {
 	uint8_t  magic[8];       /*  0 SBX_BLOB_MAGIC */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -26,6 +27,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <linux/vm_sockets.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -240,6 +242,37 @@ static int h_tiocsti(void)
 	return h_report(ioctl(0, TIOCSTI, &c) == 0, "injected");
 }
 
+/* A user namespace of its own (with a network namespace: CAP_NET_ADMIN
+   over it), by unshare, or by clone3 when a1 is "clone3". */
+static int h_userns(const char *how)
+{
+	if (strcmp(how, "clone3") == 0) {
+		struct { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
+		         tls; } args = { CLONE_NEWUSER | CLONE_NEWNET, 0, 0, 0, SIGCHLD, 0, 0, 0 };
+		long pid = syscall(SYS_clone3, &args, sizeof args);
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0)
+			waitpid((pid_t)pid, NULL, 0);
+		return h_report(pid > 0, "created by clone3");
+	}
+	return h_report(unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0, "created by unshare");
+}
+
+/* From a user and mount namespace of its own (every capability there, no
+   exec in between to drop them), tries to unmount and remount `mnt`. */
+static int h_unlock(const char *mnt)
+{
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
+		return h_report(0, "no namespace");
+	printf("inside\n");
+	if (mount(NULL, mnt, NULL, MS_REMOUNT | MS_BIND, NULL) == 0)
+		return h_report(1, "remounted writable");
+	if (umount2(mnt, MNT_DETACH) == 0)
+		return h_report(1, "unmounted");
+	return h_report(0, "");
+}
+
 static int h_waitsig(void)
 {
 	sigset_t set;
@@ -280,6 +313,8 @@ static int run_helper(int argc, char **argv)
 	if (!strcmp(h, "loopback")) return h_loopback();
 	if (!strcmp(h, "waitsig")) return h_waitsig();
 	if (!strcmp(h, "tiocsti")) return h_tiocsti();
+	if (!strcmp(h, "userns")) return h_userns(a1);
+	if (!strcmp(h, "unlock")) return h_unlock(a1);
 	if (!strcmp(h, "countint")) return h_countint();
 	fprintf(stderr, "unknown helper %s\n", h);
 	return 99;

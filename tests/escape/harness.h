@@ -21,7 +21,9 @@
 #define ORIGINAL "ORIGINAL-CONTENT"
 
 /* The policy most tests use: workspace-write with small limits. */
-#define STD_POLICY \
+#define STD_POLICY STD_POLICY_WITH("")
+/* The same with more statements (a string literal). */
+#define STD_POLICY_WITH(statements) \
 	"sbxpol 1;\n" \
 	"policy t {\n" \
 	"  param WORKSPACE, HOME, TMPDIR;\n" \
@@ -31,6 +33,7 @@
 	"  denied \"${HOME}/.ssh\", \"${HOME}/.netrc\";\n" \
 	"  network offline;\n" \
 	"  limit wall 120s;\n" \
+	statements \
 	"}\n"
 
 struct sb {
