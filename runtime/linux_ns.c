@@ -425,7 +425,7 @@ static int keep_trees(const struct lx_plan *P, struct lx_keep *k, size_t *n)
 	const char *const *paths = (const char *const *)P->s->paths->path;
 	struct stat st;
 	for (size_t i = 0; i < P->nroots; i++)
-		if (!is_private(P, paths[P->roots[i]]) &&
+		if (!is_private(P, paths[P->roots[i]]) && strcmp(paths[P->roots[i]], "/") != 0 &&
 		    keep(P, k, n, paths[P->roots[i]], MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) != 0)
 			return -1;
 	for (size_t i = 0; i < v->nll_rules; i++) {
@@ -439,17 +439,30 @@ static int keep_trees(const struct lx_plan *P, struct lx_keep *k, size_t *n)
 	return 0;
 }
 
+/* Does the policy make "/" itself writable (sbxc warned)? */
+static int root_writable(const struct lx_plan *P)
+{
+	for (size_t i = 0; i < P->nroots; i++)
+		if (strcmp(P->s->paths->path[P->roots[i]], "/") == 0)
+			return 1;
+	return 0;
+}
+
 /*
- * Everything read-only, nosuid and nodev in place; then the kept trees
- * attached again with the host's own flags (a host read-only mount inside
- * a writable root stays read-only).
+ * Everything read-only, nosuid and nodev in place (only nosuid and nodev
+ * when "/" is a writable root: a clone attached on "/" would sit under
+ * every process's root); then the kept trees attached again with the
+ * host's own flags (a host read-only mount inside a writable root stays
+ * read-only).
  */
 static int readonly_base(const struct lx_plan *P)
 {
 	struct lx_keep k[LX_MAX_KEEP];
 	size_t n = 0, i = 0;
 	int rc = keep_trees(P, k, &n);
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	if (!root_writable(P))
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
 	if (rc == 0 && syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof attr) != 0)
 		rc = lx_fail(P, SBX_E_SETUP, "mounts: cannot make the file system read-only", NULL, errno);
 	for (; i < n && rc == 0; i++)

@@ -14,18 +14,33 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A writable root that does not exist would silently shrink the sandbox's
-   usefulness (and the mount/Landlock steps would skip it): refuse. */
+/*
+ * A writable root that does not exist would silently shrink the sandbox's
+ * usefulness (and the mount/Landlock steps would skip it): refuse.  So is
+ * a parameter that makes the whole file system writable: sbxrun run from
+ * "/" binds WORKSPACE there by default.  A policy that says writable "/"
+ * itself means it (sbxc warned when it compiled it).  (Windows binds its
+ * own paths: win_plan.c refuses a drive's root the same way.)
+ */
 static int check_roots(struct sbx_ctx *ctx, const struct rt_paths *paths)
 {
 	const struct sbx_view *v = &ctx->view;
 	for (size_t i = 0; i < v->nrules; i++) {
 		if (v->rules[i].kind != SBX_FS_WRITABLE)
 			continue;
+		const struct sbx_path *bp = &v->paths[v->rules[i].path];
 		const char *p = paths->path[v->rules[i].path];
 		struct stat st;
 		if (!p)
 			continue;
+		if (bp->param != SBX_NONE && strcmp(p, "/") == 0) {
+			const char *name = sbx_view_str(v, v->params[bp->param].name);
+			return rt_fail(ctx, SBX_E_ROOT, "the writable root ${%s} is bound to %s%s: the whole "
+			               "file system would be writable; pass --var %s=DIR (a project "
+			               "directory)%s", name, p, ctx->is_default[bp->param] ?
+			               " (the working directory, by default)" : "", name,
+			               ctx->is_default[bp->param] ? " or run from one" : "");
+		}
 		if (stat(p, &st) != 0)
 			return rt_fail(ctx, SBX_E_ROOT, "the writable root %s does not exist (%s)", p,
 			               strerror(errno));

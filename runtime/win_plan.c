@@ -439,9 +439,18 @@ static int collect_roots(struct wb *b)
 	p->roots = arena_alloc(p, (b->v->nrules + 1) * sizeof *p->roots);
 	if (!p->roots)
 		return oom(b);
-	for (size_t r = 0; r < b->v->nrules; r++)
-		if (b->v->rules[r].kind == SBX_FS_WRITABLE && rule_on_windows(b, r))
-			p->roots[p->nroots++] = p->paths[b->v->rules[r].path];
+	for (size_t r = 0; r < b->v->nrules; r++) {
+		if (b->v->rules[r].kind != SBX_FS_WRITABLE || !rule_on_windows(b, r))
+			continue;
+		const struct sbx_path *bp = &b->v->paths[b->v->rules[r].path];
+		const char *root = p->paths[b->v->rules[r].path];
+		/* Run from a drive's root, the default WORKSPACE would open the whole drive. */
+		if (bp->param != SBX_NONE && strlen(root) == 3 && root[1] == ':' && root[2] == '\\')
+			return fail(b, SBX_E_ROOT, "the writable root ${%s} is bound to %s: the whole drive "
+			            "would be writable; pass --var %s=DIR (a project directory)",
+			            param_name(b, bp->param), root, param_name(b, bp->param));
+		p->roots[p->nroots++] = root;
+	}
 	return SBX_OK;
 }
 

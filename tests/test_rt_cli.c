@@ -154,6 +154,21 @@ Test(rt_cli, missing_parameter_is_125_naming_it)
 	free(blob);
 }
 
+/* Run from "/", WORKSPACE would make the whole file system writable. */
+Test(rt_cli, workspace_bound_to_the_root_is_125)
+{
+	char *out = NULL;
+	cr_expect_eq(sbxrun("--var WORKSPACE=/ -- true", &out), 125, "%s", out);
+	cr_expect(strstr(out, "${WORKSPACE} is bound to /: the whole file system") != NULL, "%s", out);
+	free(out);
+	char *cmd = sb_fmt("cd / && HOME='%s' %s/sbxrun --policy '%s' --var TMPDIR='%s' -- true", S.home,
+	                   SBX_BINARY_DIR, BLOB, S.tmp);
+	cr_expect_eq(t_run(cmd, &out), 125, "%s", out);
+	cr_expect(strstr(out, "(the working directory, by default)") != NULL, "%s", out);
+	free(out);
+	free(cmd);
+}
+
 Test(rt_cli, missing_writable_root_is_125)
 {
 	char *out = NULL;

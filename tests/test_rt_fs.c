@@ -196,6 +196,23 @@ Test(rt_fs, remount_and_umount_refused)
 	cr_expect(sb_exists(S.outside, "file"), "a tmpfs over the outside dir would hide it from us");
 }
 
+/* A policy that says writable "/" (sbxc warns) gets it, carve-outs kept. */
+Test(rt_fs, literal_writable_root_is_writable)
+{
+	char *policy = sb_fmt("sbxpol 1;\npolicy t {\n  param WORKSPACE;\n  writable \"/\";\n"
+	                      "  readonly \"${WORKSPACE}/.git\";\n}\n");
+	char *script = sb_fmt("echo changed > %s/file && echo WROTE; echo x > .git/HEAD", S.outside);
+	sb_result_free(&R);
+	sb_sh(&S, policy, script, &R);
+	cr_expect(strstr(R.out, "WROTE") != NULL, "%s", R.out);
+	char *t = sb_read(S.outside, "file");
+	cr_expect_str_eq(t, "changed\n");
+	free(t);
+	expect_head_intact();
+	free(script);
+	free(policy);
+}
+
 /* Where the policy lets the command make user namespaces, it still cannot
    unmount or remount its carve-outs from one (Landlock; locked mounts). */
 Test(rt_fs, nested_user_namespace_cannot_unlock_mounts)

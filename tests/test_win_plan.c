@@ -599,12 +599,23 @@ Test(win_plan, drive_letter_literal_path)
 	done(&f);
 }
 
-Test(win_plan, drive_root_as_workspace)
+/* Run from a drive's root, the default WORKSPACE would open the whole drive:
+   refused; a policy that names a drive's root itself gets it. */
+Test(win_plan, drive_root_as_workspace_refused)
 {
 	struct fixture f;
 	compile_text(&f, "sbxpol 1; policy p { param WORKSPACE; writable \"${WORKSPACE}\";"
 	                 " readonly \"${WORKSPACE}/.git\"; }", WIN);
 	bind(&f, "WORKSPACE", "e:/");
+	cr_assert_eq(plan(&f), SBX_E_ROOT, "%s", f.err);
+	cr_expect(strstr(f.err, "${WORKSPACE} is bound to E:\\: the whole drive") != NULL, "%s", f.err);
+	done(&f);
+}
+
+Test(win_plan, literal_drive_root_plans)
+{
+	struct fixture f;
+	compile_text(&f, "sbxpol 1; policy p { writable \"E:/\"; readonly \"E:/.git\"; }", WIN);
 	cr_assert_eq(plan(&f), SBX_OK, "%s", f.err);
 	cr_expect_str_eq(f.plan.roots[0], "E:\\");
 	cr_expect_str_eq(f.plan.aces[1].object, "E:\\.git");

@@ -310,6 +310,11 @@ static void test_errors(struct env *e)
 	report(e, r.code == 125 && strstr(r.out, "does not exist"), "a missing writable root exits 125",
 	       "code %lu: %s", r.code, r.out);
 	check_error_log(e);
+	const char *drive[] = { e->sbxrun, "--policy", e->blob, "--var", "WORKSPACE=C:\\", "--cwd", e->ws,
+	                        "--", e->probe, "exit", "0", NULL };
+	run(e, drive, &r);
+	report(e, r.code == 125 && strstr(r.out, "the whole drive"),
+	       "a writable root bound to a drive's root exits 125", "code %lu: %s", r.code, r.out);
 	const char *closed[] = { e->sbxrun, "--policy", e->blob, "--cwd", e->ws, "--", e->probe, "exit", "3",
 	                         NULL };
 	char line[4096];
