@@ -151,6 +151,40 @@ static void warn_private_cwd(const struct sbx_ctx *ctx, const char *cwd)
 	free(real);
 }
 
+/* Does the policy make ${WORKSPACE} itself writable? */
+static int workspace_writable(const struct sbx_view *v)
+{
+	for (size_t i = 0; v && i < v->nrules; i++) {
+		const struct sbx_path *p = &v->paths[v->rules[i].path];
+		if (v->rules[i].kind == SBX_FS_WRITABLE && p->param != SBX_NONE &&
+		    !strcmp(sbx_view_str(v, v->params[p->param].name), "WORKSPACE") &&
+		    !sbx_view_str(v, p->suffix)[0])
+			return 1;
+	}
+	return 0;
+}
+
+/* Run from the home directory, the default workspace is all of it: shell
+   startup files, other repositories' hooks, ~/.local/bin.  Say so (a
+   --var WORKSPACE=~ is taken as meant). */
+static void warn_home_workspace(const struct sbx_ctx *ctx, const struct args *a)
+{
+	const char *home = getenv("HOME");
+	for (int i = 0; i < a->nvars; i++)
+		if (!strncmp(a->vars[i], "WORKSPACE=", 10))
+			return;
+	if (!home || !home[0] || !workspace_writable(sbx_ctx_view(ctx)))
+		return;
+	char *real_ws = a->cwd ? realpath(a->cwd, NULL) : getcwd(NULL, 0);
+	char *real_home = realpath(home, NULL);
+	if (real_ws && real_home && !strcmp(real_ws, real_home))
+		fprintf(stderr, "sbxrun: warning: the workspace is your home directory %s: the command "
+		        "may change everything in it but the policy's denied paths (shell startup files "
+		        "included); run from a project directory or pass --var WORKSPACE=DIR\n", real_home);
+	free(real_ws);
+	free(real_home);
+}
+
 static int run(struct sbx_ctx *ctx, const struct args *a, int log_fd)
 {
 	sigset_t set;
@@ -161,6 +195,7 @@ static int run(struct sbx_ctx *ctx, const struct args *a, int log_fd)
 	o.cwd = a->cwd;
 	sbx_ctx_set_log_fd(ctx, log_fd);
 	warn_private_cwd(ctx, a->cwd);
+	warn_home_workspace(ctx, a);
 	struct sbx_proc proc;
 	int rc = sbx_spawn(ctx, &o, &proc);
 	if (rc != SBX_OK) {

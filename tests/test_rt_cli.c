@@ -169,6 +169,26 @@ Test(rt_cli, workspace_bound_to_the_root_is_125)
 	free(cmd);
 }
 
+Test(rt_cli, home_as_default_workspace_warns)
+{
+	char *out = NULL;
+	char *cmd = sb_fmt("cd '%s' && HOME='%s' %s/sbxrun --policy '%s' --var TMPDIR='%s' -- true", S.home,
+	                   S.home, SBX_BINARY_DIR, BLOB, S.tmp);
+	cr_expect_eq(t_run(cmd, &out), 0, "%s", out);
+	cr_expect(strstr(out, "warning: the workspace is your home directory") != NULL, "%s", out);
+	free(out);
+	free(cmd);
+	cmd = sb_fmt("cd '%s' && HOME='%s' %s/sbxrun --policy '%s' --var TMPDIR='%s' --var WORKSPACE='%s' "
+	             "-- true", S.home, S.home, SBX_BINARY_DIR, BLOB, S.tmp, S.home);
+	cr_expect_eq(t_run(cmd, &out), 0, "%s", out);
+	cr_expect(strstr(out, "warning") == NULL, "bound on purpose: %s", out);
+	free(out);
+	free(cmd);
+	cr_expect_eq(sbxrun("-- true", &out), 0, "%s", out);
+	cr_expect(strstr(out, "warning") == NULL, "a workspace of its own: %s", out);
+	free(out);
+}
+
 Test(rt_cli, missing_writable_root_is_125)
 {
 	char *out = NULL;
