@@ -1,5 +1,5 @@
 /*
- * Spawn and wait of /bin/true, six ways, medians of many interleaved
+ * Spawn and wait of /bin/true, eight ways, medians of many interleaved
  * rounds (each round runs every variant once, in a rotating order, so that
  * machine noise hits them all alike):
  *
@@ -10,13 +10,15 @@
  *   5. through libsbxrt (sbx_spawn)      one exec; the blob loaded once
  *   6. bare namespaces                   clone3 into the namespaces the policy
  *                                        needs, then exec: the kernel's share
+ *   7. through sbxrun, online            the same without a network namespace
+ *   8. bare namespaces but network       the kernel's share for 7
  *
  * Then from a big caller (BIG_MIB resident): posix_spawn, the library as
  * it chooses (init exec'd as sbx-init), and the library forced to start
  * init as a copy of the caller; and the copy's cost at smaller sizes, to
  * place the size from which the exec is cheaper (LX_EXEC_MIN_RSS).
  *
- *   bench_spawn SBXRUN BLOB EXEC_FLOOR [ROUNDS]
+ *   bench_spawn SBXRUN BLOB ONLINE_BLOB EXEC_FLOOR [ROUNDS]
  *
  * Prints the aims beside the ratios and says plainly when one is missed.
  */
@@ -54,7 +56,7 @@ static const char *const big_names[B_COUNT] = {
 static const int sweep_mib[] = { 0, 4, 8, 16, 32, 64 };
 #define NSWEEP (sizeof sweep_mib / sizeof sweep_mib[0])
 
-enum { V_POSIX, V_FLOOR, V_SBXRUN, V_BWRAP, V_LIB, V_NS, V_COUNT };
+enum { V_POSIX, V_FLOOR, V_SBXRUN, V_BWRAP, V_LIB, V_NS, V_ONLINE, V_NS_NONET, V_COUNT };
 
 static const char *const variant_names[V_COUNT] = {
 	"posix_spawn",
@@ -63,6 +65,8 @@ static const char *const variant_names[V_COUNT] = {
 	"bwrap, equivalent policy",
 	"libsbxrt sbx_spawn + wait",
 	"bare namespaces, no setup",
+	"sbxrun workspace-write-online",
+	"bare namespaces but network",
 };
 
 /* What workspace-write hides (policies/common.sbxpol): credentials under
@@ -94,7 +98,7 @@ struct bench {
 	struct variant v[V_COUNT];
 	char ws[PATH_MAX];    /* the temporary workspace */
 	char git[PATH_MAX];   /* its .git */
-	char paths[3][PATH_MAX]; /* sbxrun, the blob, exec_floor: absolute */
+	char paths[4][PATH_MAX]; /* sbxrun, the blob, the online blob, exec_floor: absolute */
 	const char *tmpdir;
 	struct sbx_ctx *ctx;
 	int rounds;
@@ -175,13 +179,14 @@ static int time_library(struct bench *b, const struct variant *v, uint64_t *ns, 
 
 /* The kernel's own price for an offline sandbox: clone3 into new mount, PID
    and network namespaces (and a user namespace when not root, as sbxrun
-   does) and exec /bin/true there, with no setup at all. */
-static int time_namespaces(uint64_t *ns, uint64_t *cpu)
+   does) and exec /bin/true there, with no setup at all; `net` 0 leaves the
+   network namespace out (an online sandbox's price). */
+static int time_namespaces(int net, uint64_t *ns, uint64_t *cpu)
 {
 	static const char *const argv[] = { "/bin/true", NULL };
 	struct clone_args ca;
 	memset(&ca, 0, sizeof ca);
-	ca.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | (geteuid() ? CLONE_NEWUSER : 0);
+	ca.flags = CLONE_NEWNS | CLONE_NEWPID | (net ? CLONE_NEWNET : 0) | (geteuid() ? CLONE_NEWUSER : 0);
 	ca.exit_signal = SIGCHLD;
 	struct rusage ru;
 	int st;
@@ -204,8 +209,8 @@ static int time_namespaces(uint64_t *ns, uint64_t *cpu)
 static int time_one(struct bench *b, int which, uint64_t *ns, uint64_t *cpu)
 {
 	struct variant *v = &b->v[which];
-	if (which == V_NS)
-		return time_namespaces(ns, cpu);
+	if (which == V_NS || which == V_NS_NONET)
+		return time_namespaces(which == V_NS, ns, cpu);
 	return which == V_LIB ? time_library(b, v, ns, cpu) : time_external(v, ns, cpu);
 }
 
@@ -260,7 +265,8 @@ static int make_workspace(struct bench *b)
 	return mkdir(b->git, 0755);
 }
 
-static void setup_simple(struct bench *b, const char *sbxrun, const char *blob, const char *floor)
+static void setup_simple(struct bench *b, const char *sbxrun, const char *blob, const char *online,
+                         const char *floor)
 {
 	struct variant *v = b->v;
 	push(&v[V_POSIX].args, "/bin/true");
@@ -268,8 +274,10 @@ static void setup_simple(struct bench *b, const char *sbxrun, const char *blob, 
 	push(&v[V_FLOOR].args, floor);
 	push(&v[V_FLOOR].args, "/bin/true");
 	const char *const s[] = { sbxrun, "--policy", blob, "--cwd", b->ws, "--", "/bin/true" };
-	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
 		push(&v[V_SBXRUN].args, s[i]);
+		push(&v[V_ONLINE].args, i == 2 ? online : s[i]);
+	}
 }
 
 /* bwrap hides what the policy hides: a directory under an empty read-only
@@ -345,12 +353,12 @@ static int setup_library(struct bench *b, const char *blob)
 	return 0;
 }
 
-static void probe_namespaces(struct bench *b)
+static void probe_namespaces(struct bench *b, int which)
 {
-	struct variant *v = &b->v[V_NS];
+	struct variant *v = &b->v[which];
 	uint64_t ns, cpu;
 	errno = 0;
-	v->enabled = time_namespaces(&ns, &cpu) == 0;
+	v->enabled = time_namespaces(which == V_NS, &ns, &cpu) == 0;
 	if (!v->enabled)
 		snprintf(v->why, sizeof v->why, "clone3 into new namespaces failed: %s",
 		         errno ? strerror(errno) : "/bin/true did not exit 0");
@@ -361,9 +369,9 @@ static int probe_all(struct bench *b)
 {
 	for (int i = 0; i < V_COUNT; i++) {
 		struct variant *v = &b->v[i];
-		if (i == V_NS)
-			probe_namespaces(b);
-		if (i == V_LIB || i == V_NS || (i == V_BWRAP && !v->enabled))
+		if (i == V_NS || i == V_NS_NONET)
+			probe_namespaces(b, i);
+		if (i == V_LIB || i == V_NS || i == V_NS_NONET || (i == V_BWRAP && !v->enabled))
 			continue;
 		v->enabled = probe(v) == 0;
 		if (!v->enabled && i != V_BWRAP) {
@@ -538,6 +546,12 @@ static void print_ratios(const struct bench *b, const double med[V_COUNT])
 		printf("  %-32s %10.2fx   (the library's own setup)\n", "library / bare namespaces",
 		       med[V_LIB] / med[V_NS]);
 	}
+	if (b->v[V_NS_NONET].enabled)
+		printf("  %-32s %10.2fx   (the kernel's share, online)\n",
+		       "bare but network / posix_spawn", med[V_NS_NONET] / med[V_POSIX]);
+	printf("  %-32s %10.1f us  (the network namespace: creating it, lo, teardown)\n",
+	       "sbxrun offline - online", med[V_SBXRUN] - med[V_ONLINE]);
+	printf("  %-32s %10.2fx\n", "sbxrun online / floor", med[V_ONLINE] / med[V_FLOOR]);
 	printf("peak RSS (VmHWM, largest of %d runs, read while the command runs):\n", RSS_RUNS);
 	static const char *const child[V_COUNT] = { [V_SBXRUN] = "sbx-init", [V_BWRAP] = "its child" };
 	for (int i = V_SBXRUN; i <= V_BWRAP; i++)
@@ -631,12 +645,12 @@ static void print_big_caller(const double big[B_COUNT], const double sweep[NSWEE
 static int parse_rounds(int argc, char **argv, int *rounds)
 {
 	*rounds = 500;
-	if (argc < 4 || argc > 5) {
-		fprintf(stderr, "usage: bench_spawn SBXRUN BLOB EXEC_FLOOR [ROUNDS]\n");
+	if (argc < 5 || argc > 6) {
+		fprintf(stderr, "usage: bench_spawn SBXRUN BLOB ONLINE_BLOB EXEC_FLOOR [ROUNDS]\n");
 		return -1;
 	}
-	if (argc == 5)
-		*rounds = atoi(argv[4]);
+	if (argc == 6)
+		*rounds = atoi(argv[5]);
 	if (*rounds < 1 || *rounds > MAX_ROUNDS) {
 		fprintf(stderr, "bench_spawn: rounds must be 1 to %d\n", MAX_ROUNDS);
 		return -1;
@@ -669,7 +683,7 @@ static void cleanup(struct bench *b)
 static int setup(struct bench *b, char **argv)
 {
 	/* Absolute paths: the launchers run in the workspace. */
-	for (int i = 1; i <= 3; i++)
+	for (int i = 1; i <= 4; i++)
 		if (!realpath(argv[i], b->paths[i - 1])) {
 			fprintf(stderr, "bench_spawn: %s: %s\n", argv[i], strerror(errno));
 			return -1;
@@ -678,7 +692,7 @@ static int setup(struct bench *b, char **argv)
 		fprintf(stderr, "bench_spawn: cannot make a workspace: %s\n", strerror(errno));
 		return -1;
 	}
-	setup_simple(b, b->paths[0], b->paths[1], b->paths[2]);
+	setup_simple(b, b->paths[0], b->paths[1], b->paths[2], b->paths[3]);
 	setup_bwrap(b);
 	if (setup_library(b, b->paths[1]) != 0) {
 		fprintf(stderr, "bench_spawn: cannot load %s: %s\n", b->paths[1], b->v[V_LIB].why);
