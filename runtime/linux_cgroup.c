@@ -19,6 +19,11 @@
  * no cgroup is used and the log says why.  Each step that fails undoes
  * the ones before it; the rlimits and the PID namespace enforce the
  * limits either way.
+ *
+ * A launcher killed with SIGKILL cannot remove its sandbox's cgroup.  The
+ * tree dies with it, so the cgroup is left empty, and the next launcher
+ * in B removes it once it is old enough that no launcher can still be
+ * between creating it and cloning init into it.
  */
 #include "linux.h"
 
@@ -27,11 +32,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CG_LEAF "sbx-launcher"
+#define CG_STALE_S 600   /* an empty sbx-* cgroup this old was left by a killed launcher */
 
 /* Reads a small file below dirfd into buf (NUL-terminated); its length or -1. */
 static ssize_t read_at(int dirfd, const char *name, char *buf, size_t size)
@@ -232,6 +240,42 @@ static int set_limits(const struct lx_cgroup *cg, const struct sbx_limits *lim, 
 	return err;
 }
 
+/* Is name one of ours: "sbx-" and 16 hex digits? */
+static int is_sandbox_name(const char *name)
+{
+	if (strncmp(name, "sbx-", 4) != 0 || strlen(name) != 20)
+		return 0;
+	for (const char *c = name + 4; *c; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+			return 0;
+	return 1;
+}
+
+/*
+ * Removes the sandbox cgroups in base that killed launchers left: old and
+ * empty (rmdir refuses one with a process in it, so a live sandbox stays
+ * whatever its age).  Best effort: what cannot be removed is left.
+ */
+static void sweep_stale(int base_fd)
+{
+	int fd = dup(base_fd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	time_t now = time(NULL);
+	struct dirent *e;
+	struct stat st;
+	while ((e = readdir(d)) != NULL)
+		if (is_sandbox_name(e->d_name) &&
+		    fstatat(base_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode) && now - st.st_mtime > CG_STALE_S)
+			unlinkat(base_fd, e->d_name, AT_REMOVEDIR);
+	closedir(d);
+}
+
 /* base/sbx-<16 hex>, opened into cg->fd; 0 or an errno. */
 static int make_child(struct lx_cgroup *cg)
 {
@@ -283,8 +327,11 @@ int lx_cgroup_create(struct lx_cgroup *cg, const struct sbx_limits *lim, char *m
 		if (enable(cg->base_fd, dir, &cg->ctl, msg, size) != 0) {
 			if (moved)
 				move_back(cg->base_fd);
-		} else if ((err = make_child(cg)) == 0)
-			err = set_limits(cg, lim, &what);
+		} else {
+			sweep_stale(cg->base_fd);
+			if ((err = make_child(cg)) == 0)
+				err = set_limits(cg, lim, &what);
+		}
 	}
 	if (err > 0)
 		snprintf(msg, size, "%s/%s: %s: %s", dir, cg->name, what, strerror(err));

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <time.h>
 
 #include "escape/harness.c"
 
@@ -200,6 +201,68 @@ Test(rt_cgroup, a_second_spawn_reuses_the_launchers_leaf)
 	sb_result_free(&R);
 	sb_sh(&S, CPU_POLICY, SPIN4, &R);
 	cr_expect_str_eq(R.limit ? R.limit : "(none)", "cpu", "%s", R.out);
+}
+
+/* A directory under TC, its times set `age` seconds back. */
+static char *old_cgroup(const char *name, int age)
+{
+	char *p = sb_fmt("%s/%s", TC, name);
+	cr_assert_eq(mkdir(p, 0755), 0, "mkdir %s: %s", p, strerror(errno));
+	struct timespec t[2];
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= age;
+	t[1] = t[0];
+	cr_assert_eq(utimensat(AT_FDCWD, p, t, 0), 0, "utimensat %s: %s", p, strerror(errno));
+	return p;
+}
+
+/* What a SIGKILLed launcher leaves (an empty sbx-* cgroup) goes at a later
+   spawn once it is old; a fresh one, a populated one, another name stay. */
+Test(rt_cgroup, stale_sandbox_cgroups_are_swept)
+{
+	need_v2();
+	sb_sh(&S, CPU_POLICY, "true", &R);   /* the launcher moves into its leaf */
+	cr_assert_eq(R.code, 0, "%s", R.out);
+	sb_result_free(&R);
+	char *stale = old_cgroup("sbx-00000000000000aa", 3600);
+	char *fresh = old_cgroup("sbx-00000000000000bb", 10);
+	char *busy = old_cgroup("sbx-00000000000000cc", 3600);
+	char *other = old_cgroup("sbx-not-ours", 3600);
+	OTHER = fork();
+	cr_assert(OTHER >= 0);
+	if (OTHER == 0) {
+		if (write_file(busy, "cgroup.procs", "0") != 0)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	char *procs = NULL;
+	for (int i = 0; i < 1000 && !(procs && procs[0]); i++) {   /* wait for the move */
+		free(procs);
+		usleep(1000);
+		procs = sb_read(busy, "cgroup.procs");
+	}
+	cr_assert(procs && procs[0], "the child did not enter %s", busy);
+	free(procs);
+	sb_sh(&S, CPU_POLICY, "true", &R);
+	cr_expect_eq(R.code, 0, "%s", R.out);
+	struct stat st;
+	cr_expect_eq(stat(stale, &st), -1, "%s was not swept", stale);
+	cr_expect_eq(stat(fresh, &st), 0, "%s is too young to sweep", fresh);
+	cr_expect_eq(stat(busy, &st), 0, "%s has a process", busy);
+	cr_expect_eq(stat(other, &st), 0, "%s is not a sandbox's name", other);
+	kill(OTHER, SIGKILL);
+	waitpid(OTHER, NULL, 0);
+	OTHER = -1;
+	for (int i = 0; i < 200 && rmdir(busy) != 0 && errno == EBUSY; i++)
+		usleep(1000);   /* a killed task leaves its cgroup an instant after it is reaped */
+	rmdir(fresh);
+	rmdir(other);
+	rmdir(stale);
+	free(stale);
+	free(fresh);
+	free(busy);
+	free(other);
 }
 
 Test(rt_cgroup, a_cgroup_shared_with_others_is_left_alone)
