@@ -513,7 +513,8 @@ static void statement_error(struct sbx_parse_state *ps, const struct sbx_token *
 		perr(ps, tok_loc(ps, t), "unknown statement '%.*s'; did you mean '%s'?", (int)t->len, t->text, hint);
 	else
 		perr(ps, tok_loc(ps, t), "unknown statement '%.*s'; a statement starts with param, writable, "
-		     "readonly, denied, private, network, limit, env, enforcement or user-namespaces", (int)t->len, t->text);
+		     "readonly, denied, private, network, limit, env, enforcement or user-namespaces",
+		     (int)t->len, t->text);
 }
 
 /* Between policies. */

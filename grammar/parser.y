@@ -120,8 +120,8 @@ stmt ::= ENV(K) DROP strings(L) SEMI.                 { sbx_p_stmt(ps, SBX_STMT_
 stmt ::= ENV(K) SET NAME(N) EQ STRING(V) SEMI.        { sbx_p_env_set(ps, &K, &N, &V); }
 stmt ::= ENFORCEMENT(K) STRICT SEMI.                  { sbx_p_stmt(ps, SBX_STMT_ENFORCEMENT, &K, NULL, SBX_ENFORCE_STRICT); }
 stmt ::= ENFORCEMENT(K) BEST_EFFORT SEMI.             { sbx_p_stmt(ps, SBX_STMT_ENFORCEMENT, &K, NULL, SBX_ENFORCE_BEST_EFFORT); }
-stmt ::= USER_NAMESPACES(K) DENY SEMI.                 { sbx_p_stmt(ps, SBX_STMT_USERNS, &K, NULL, SBX_USERNS_DENY); }
-stmt ::= USER_NAMESPACES(K) ALLOW SEMI.                { sbx_p_stmt(ps, SBX_STMT_USERNS, &K, NULL, SBX_USERNS_ALLOW); }
+stmt ::= USER_NAMESPACES(K) DENY SEMI.                { sbx_p_stmt(ps, SBX_STMT_USERNS, &K, NULL, SBX_USERNS_DENY); }
+stmt ::= USER_NAMESPACES(K) ALLOW SEMI.               { sbx_p_stmt(ps, SBX_STMT_USERNS, &K, NULL, SBX_USERNS_ALLOW); }
 
 limkind(A) ::= PROCESSES.  { A = SBX_LIMIT_PROCESSES; }
 limkind(A) ::= MEMORY.     { A = SBX_LIMIT_MEMORY; }
