@@ -164,9 +164,12 @@ static int workspace_writable(const struct sbx_view *v)
 	return 0;
 }
 
-/* Run from the home directory, the default workspace is all of it: shell
-   startup files, other repositories' hooks, ~/.local/bin.  Say so (a
-   --var WORKSPACE=~ is taken as meant). */
+/*
+ * Run from the home directory (or from above it: /home), the default
+ * workspace holds all of it: shell startup files, other repositories'
+ * hooks, ~/.local/bin.  Say so (a --var WORKSPACE=~ is taken as meant;
+ * "/" itself is refused by sbx_spawn).
+ */
 static void warn_home_workspace(const struct sbx_ctx *ctx, const struct args *a)
 {
 	const char *home = getenv("HOME");
@@ -177,10 +180,14 @@ static void warn_home_workspace(const struct sbx_ctx *ctx, const struct args *a)
 		return;
 	char *real_ws = a->cwd ? realpath(a->cwd, NULL) : getcwd(NULL, 0);
 	char *real_home = realpath(home, NULL);
-	if (real_ws && real_home && !strcmp(real_ws, real_home))
-		fprintf(stderr, "sbxrun: warning: the workspace is your home directory %s: the command "
-		        "may change everything in it but the policy's denied paths (shell startup files "
-		        "included); run from a project directory or pass --var WORKSPACE=DIR\n", real_home);
+	size_t n = real_ws ? strlen(real_ws) : 0;
+	if (real_home && n > 1 && !strncmp(real_ws, real_home, n) &&
+	    (real_home[n] == 0 || real_home[n] == '/'))
+		fprintf(stderr, "sbxrun: warning: the workspace %s%s your home directory%s%s: the "
+		        "command may change everything in it but the policy's denied paths (shell "
+		        "startup files included); run from a project directory or pass --var "
+		        "WORKSPACE=DIR\n", real_ws, real_home[n] ? " holds" : " is",
+		        real_home[n] ? " " : "", real_home[n] ? real_home : "");
 	free(real_ws);
 	free(real_home);
 }
